@@ -1,0 +1,97 @@
+// JSON rendering of gatekeeper decisions (see audit_record.hpp for the byte-mapping rule).
+#include "audit_record.hpp"
+
+#include "canonical.hpp"
+#include "zg_config.hpp"
+
+namespace gatekeeper {
+
+std::string bytes_as_json_text(std::string_view bytes) {
+    std::string out;
+    out.reserve(bytes.size());
+    for (unsigned char c : bytes) {
+        if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+        } else {  // Latin-1 code point as two UTF-8 bytes
+            out.push_back(static_cast<char>(0xC0 | (c >> 6)));
+            out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
+        }
+    }
+    return out;
+}
+
+std::string json_text_as_bytes(std::string_view utf8) {
+    std::string out;
+    for (std::size_t i = 0; i < utf8.size(); ++i) {
+        const auto c = static_cast<unsigned char>(utf8[i]);
+        if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+        } else if ((c == 0xC2 || c == 0xC3) && i + 1 < utf8.size()) {
+            out.push_back(static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(utf8[++i]) & 0x3F)));
+        } else {
+            out.push_back('?');  // not produced by bytes_as_json_text
+        }
+    }
+    return out;
+}
+
+nlohmann::json decision_json(const RecordContext& ctx, std::string_view command,
+                             const grammar::ParseResult& parsed, const policy::Decision* decision) {
+    using nlohmann::json;
+    json j;
+    j["time"] = ctx.time;
+    j["event"] = "decision";
+    j["version"] = ZG_VERSION;
+    j["pid"] = ctx.pid;
+    j["identity"] = bytes_as_json_text(ctx.identity);
+    j["client"] = {{"address", ctx.client_address},
+                   {"port", ctx.client_port ? json(*ctx.client_port) : json(nullptr)}};
+    const bool truncated = command.size() > max_recorded_command;
+    j["command"] = bytes_as_json_text(command.substr(0, max_recorded_command));
+    j["command_bytes"] = command.size();
+    j["command_truncated"] = truncated;
+
+    const bool allowed = decision != nullptr && decision->allowed;
+    j["decision"] = allowed ? "allow" : "deny";
+    if (!parsed.ok()) {
+        j["stage"] = std::string(grammar::stage_name(parsed.error.stage));
+        j["reason"] = parsed.error.message;
+        j["error_offset"] = parsed.error.offset;
+        return j;
+    }
+    j["stage"] = "policy";
+    j["sudo_stripped"] = parsed.invocation->sudo_stripped;
+    if (decision == nullptr) return j;
+    j["rule"] = decision->rule;
+    if (!allowed) {
+        j["reason"] = decision->reason;
+        return j;
+    }
+    j["canonical"] = grammar::render_command(decision->effective);
+    if (decision->builtin) {
+        j["builtin"] = {{"stdout", decision->builtin->stdout_text},
+                        {"exit_status", decision->builtin->exit_status}};
+        j["argv"] = json::array();
+        return j;
+    }
+    json flat = json::array();
+    json pipelines = json::array();
+    for (const auto& pipeline : decision->argv) {
+        json stages = json::array();
+        for (const auto& argv : pipeline) {
+            flat.push_back(argv);
+            stages.push_back(argv);
+        }
+        pipelines.push_back(stages);
+    }
+    j["argv"] = flat;
+    j["pipelines"] = pipelines;
+    return j;
+}
+
+std::string to_line(const nlohmann::json& record) {
+    // ensure_ascii: every byte >= 0x80 and every control byte is a \u escape.
+    return record.dump(-1, ' ', true, nlohmann::json::error_handler_t::strict);
+}
+
+}  // namespace gatekeeper

@@ -1,0 +1,39 @@
+// Renders decision and outcome records as single-line JSON. Pure (no clock, no I/O): the caller
+// passes time, pid and peer address in. Attacker bytes go through nlohmann::json, never through
+// a format string or a hand-written escaper.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "decide.hpp"
+#include "parse.hpp"
+
+namespace gatekeeper {
+
+// Longest command kept verbatim in a record; longer ones are cut and flagged.
+inline constexpr std::size_t max_recorded_command = 8192;
+
+struct RecordContext {
+    std::string time;          // RFC 3339, UTC, microseconds
+    std::string identity;
+    std::string client_address;
+    std::optional<int> client_port;
+    long pid = 0;
+};
+
+// Every input byte becomes one code point U+0000..U+00FF, so any byte string (control bytes,
+// invalid UTF-8) is a valid JSON string that decodes back to exactly the same bytes.
+std::string bytes_as_json_text(std::string_view bytes);
+std::string json_text_as_bytes(std::string_view utf8);
+
+// The fields shared by the dry-run report and the audit `decision` record.
+nlohmann::json decision_json(const RecordContext& ctx, std::string_view command,
+                             const grammar::ParseResult& parsed, const policy::Decision* decision);
+
+// One line, no trailing newline; ensure_ascii so the line is 7-bit clean.
+std::string to_line(const nlohmann::json& record);
+
+}  // namespace gatekeeper

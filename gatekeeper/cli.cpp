@@ -1,0 +1,109 @@
+// Option parsing. The one subtle case is sshd running the gatekeeper as the account's login
+// shell: with a forced command, sshd execs `<shell> -c '<forced command>'`, so the gatekeeper
+// must read its real options out of that string (with the same strict lexer as client text)
+// and take the client's command from SSH_ORIGINAL_COMMAND.
+#include "cli.hpp"
+
+#include "lexer.hpp"
+
+namespace gatekeeper {
+
+const char* const usage_text =
+    "usage: zfs-gatekeeper [--policy FILE] --identity NAME [--dry-run] [-c COMMAND]\n"
+    "       zfs-gatekeeper [--policy FILE] --check\n"
+    "       zfs-gatekeeper -c '<forced command>'   (as the account's login shell)\n"
+    "       zfs-gatekeeper --help | --version\n"
+    "\n"
+    "SSH forced command that runs only the zfs commands syncoid and zfs-puller send, checked\n"
+    "against a per-identity policy, without a shell.\n"
+    "\n"
+    "  --policy FILE        policy file (TOML); must be owned by root and not group/world writable\n"
+    "  --identity NAME      the [identity.NAME] table that applies to this SSH key\n"
+    "  -c COMMAND           take the client command from COMMAND instead of SSH_ORIGINAL_COMMAND\n"
+    "  --dry-run            decide only; print one JSON object; exit 0 allow, 1 deny, 2 error\n"
+    "  --check              validate the policy file and exit (0 valid, 2 invalid)\n"
+    "  --test-allow-own-policy\n"
+    "                       also accept a policy file owned by the invoking user (tests only)\n"
+    "  --help, --version\n"
+    "\n"
+    "exit status: the command's status when run; 126 denied; 2 usage or policy error;\n"
+    "  --dry-run: 0 allowed, 1 denied, 2 error\n";
+
+namespace {
+
+CliResult error(std::string msg) { return {std::nullopt, std::move(msg)}; }
+
+CliResult parse_options(const std::vector<std::string>& args, std::size_t start, Options o,
+                        bool restricted) {
+    for (std::size_t i = start; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        auto value = [&](const char* name) -> std::optional<std::string> {
+            if (i + 1 >= args.size()) return std::nullopt;
+            (void)name;
+            return args[++i];
+        };
+        if (a == "--policy") {
+            auto v = value("--policy");
+            if (!v || v->empty()) return error("--policy needs a file");
+            o.policy_path = *v;
+        } else if (a == "--identity") {
+            auto v = value("--identity");
+            if (!v || v->empty()) return error("--identity needs a name");
+            o.identity = *v;
+        } else if (restricted) {
+            // Inside a login-shell forced command only --policy and --identity make sense.
+            return error("option '" + a + "' is not allowed in a login-shell forced command");
+        } else if (a == "-c") {
+            auto v = value("-c");
+            if (!v) return error("-c needs a command");
+            o.command = *v;
+        } else if (a == "--dry-run") {
+            o.mode = Mode::dry_run;
+        } else if (a == "--check") {
+            o.mode = Mode::check;
+        } else if (a == "--test-allow-own-policy") {
+            o.allow_own_policy = true;
+        } else if (a == "--help" || a == "-h") {
+            o.mode = Mode::help;
+            return {o, {}};
+        } else if (a == "--version") {
+            o.mode = Mode::version;
+            return {o, {}};
+        } else {
+            return error("unknown argument '" + a + "'");
+        }
+    }
+    if ((o.mode == Mode::serve || o.mode == Mode::dry_run) && !o.identity)
+        return error("--identity is required");
+    return {o, {}};
+}
+
+}  // namespace
+
+CliResult parse_cli(const std::vector<std::string>& args, const char* ssh_original_command,
+                    const std::string& default_policy) {
+    Options o;
+    o.policy_path = default_policy;
+    // Login shell with a forced command: argv is exactly {argv0, "-c", "<forced command>"} and
+    // sshd set SSH_ORIGINAL_COMMAND. Without SSH_ORIGINAL_COMMAND the string could be the
+    // client's own text (a key without command=), so it is never read as options then.
+    if (args.size() == 3 && args[1] == "-c" && !args[2].starts_with("-")) {
+        if (ssh_original_command == nullptr)
+            return error("this account only runs through an authorized_keys command= line");
+        const grammar::LexResult words = grammar::lex(args[2]);
+        if (!words.ok() || words.tokens.empty()) return error("cannot read the forced command");
+        std::vector<std::string> inner;
+        for (const auto& t : words.tokens) {
+            if (t.kind != grammar::Token::Kind::word) return error("forced command holds shell operators");
+            inner.push_back(t.text);
+        }
+        if (!inner.front().ends_with("/zfs-gatekeeper") && inner.front() != "zfs-gatekeeper")
+            return error("forced command does not run zfs-gatekeeper");
+        o.login_shell_forced = true;
+        o.command = ssh_original_command;
+        return parse_options(inner, 1, o, true);
+    }
+    return parse_options(args, 1, o, false);
+}
+
+}  // namespace gatekeeper

@@ -1,0 +1,131 @@
+// zfs-gatekeeper entry point: read options and the client command, load the policy, parse,
+// decide, then either report (--dry-run), answer a builtin, or hand over to the supervisor.
+// stdout belongs to zfs (house-style decision 6): in serve mode nothing of ours is printed there
+// except a builtin's answer.
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+#include <sys/time.h>
+#include <unistd.h>
+#include <vector>
+
+#include "audit_record.hpp"
+#include "cli.hpp"
+#include "decide.hpp"
+#include "parse.hpp"
+#include "policy_load.hpp"
+#include "zg_config.hpp"
+
+namespace {
+
+constexpr int exit_denied = 126;
+constexpr int exit_usage = 2;
+
+// One short line for the client; it never reveals policy detail.
+void client_message(const char* msg) {
+    std::fputs("zfs-gatekeeper: ", stderr);
+    std::fputs(msg, stderr);
+    std::fputc('\n', stderr);
+}
+
+std::string rfc3339_now() {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    std::tm tm{};
+    gmtime_r(&ts.tv_sec, &tm);
+    char buf[40];
+    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(buf + n, sizeof buf - n, ".%06ldZ", ts.tv_nsec / 1000);
+    return buf;
+}
+
+gatekeeper::RecordContext record_context(const std::string& identity) {
+    gatekeeper::RecordContext ctx;
+    ctx.time = rfc3339_now();
+    ctx.identity = identity;
+    ctx.pid = static_cast<long>(::getpid());
+    // SSH_CONNECTION = "client_ip client_port server_ip server_port"
+    if (const char* conn = std::getenv("SSH_CONNECTION")) {
+        const std::string s(conn);
+        const auto sp = s.find(' ');
+        ctx.client_address = s.substr(0, sp);
+        if (sp != std::string::npos) {
+            const auto sp2 = s.find(' ', sp + 1);
+            const std::string port = s.substr(sp + 1, sp2 - sp - 1);
+            char* end = nullptr;
+            const long p = std::strtol(port.c_str(), &end, 10);
+            if (end != port.c_str() && *end == '\0' && p > 0 && p < 65536) ctx.client_port = static_cast<int>(p);
+        }
+    }
+    return ctx;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::vector<std::string> args(argv, argv + argc);
+    const char* original = std::getenv("SSH_ORIGINAL_COMMAND");
+    const auto cli = gatekeeper::parse_cli(args, original, ZG_DEFAULT_POLICY);
+    if (!cli.options) {
+        std::fprintf(stderr, "zfs-gatekeeper: %s\n", cli.error.c_str());
+        if (original == nullptr) std::fputs("try 'zfs-gatekeeper --help'\n", stderr);
+        return exit_usage;
+    }
+    const gatekeeper::Options& opt = *cli.options;
+    if (opt.mode == gatekeeper::Mode::help) {
+        std::fputs(gatekeeper::usage_text, stdout);
+        return 0;
+    }
+    if (opt.mode == gatekeeper::Mode::version) {
+        std::printf("zfs-gatekeeper %s\n", ZG_VERSION);
+        return 0;
+    }
+
+    const auto loaded = gatekeeper::load_policy_file(opt.policy_path, opt.allow_own_policy);
+    if (opt.mode == gatekeeper::Mode::check) {
+        if (!loaded.ok()) {
+            std::fprintf(stderr, "zfs-gatekeeper: %s\n", loaded.error.c_str());
+            return exit_usage;
+        }
+        std::printf("%s: ok (%zu identities)\n", opt.policy_path.c_str(), loaded.policy->identities.size());
+        return 0;
+    }
+
+    const bool dry_run = opt.mode == gatekeeper::Mode::dry_run;
+    if (!loaded.ok()) {
+        std::fprintf(stderr, "zfs-gatekeeper: %s\n", dry_run ? loaded.error.c_str() : "policy error");
+        return dry_run ? exit_usage : exit_denied;
+    }
+    const auto id_it = loaded.policy->identities.find(*opt.identity);
+    if (id_it == loaded.policy->identities.end()) {
+        if (dry_run) std::fprintf(stderr, "zfs-gatekeeper: no identity '%s' in the policy\n", opt.identity->c_str());
+        else client_message("command not permitted");
+        return dry_run ? exit_usage : exit_denied;
+    }
+
+    const char* command_text = opt.command ? opt.command->c_str() : original;
+    if (command_text == nullptr) {
+        // No command: an interactive shell request. Nothing to run.
+        client_message("interactive sessions are not permitted");
+        return dry_run ? exit_usage : exit_denied;
+    }
+    const std::string command = opt.command ? *opt.command : std::string(original);
+    const grammar::ParseResult parsed = grammar::parse_command(command);
+    std::optional<policy::Decision> decision;
+    if (parsed.ok()) decision = policy::decide(*parsed.invocation, id_it->second, loaded.policy->programs);
+
+    const auto record = gatekeeper::decision_json(record_context(*opt.identity), command, parsed,
+                                                  decision ? &*decision : nullptr);
+    const bool allowed = decision && decision->allowed;
+    if (dry_run) {
+        std::printf("%s\n", gatekeeper::to_line(record).c_str());
+        return allowed ? 0 : 1;
+    }
+    if (!allowed) {
+        client_message("command not permitted");
+        return exit_denied;
+    }
+    client_message("execution is not available in this build");
+    return exit_denied;
+}

@@ -1,0 +1,226 @@
+// decide(): preset vocabulary, dataset scope, snapshot prefix, destroy and raw-only rules,
+// resume-token contents, tools. Rules are checked in a fixed order and the first failing one
+// denies; nothing here performs I/O.
+#include "decide.hpp"
+
+#include <algorithm>
+#include <type_traits>
+
+#include "canonical.hpp"
+#include "resume_token.hpp"
+
+namespace policy {
+namespace {
+
+using namespace grammar;
+
+// A denial carries the rule name and a reason for the audit log.
+struct Deny {
+    std::string rule;
+    std::string reason;
+};
+
+struct Checker {
+    const IdentityPolicy& id;
+    const std::map<std::string, std::string>& programs;
+    std::optional<Deny> denied;
+    std::string rule;
+
+    void deny(std::string r, std::string reason) {
+        if (!denied) denied = Deny{std::move(r), std::move(reason)};
+    }
+    bool may_change_snapshots() const { return id.preset != Preset::read_only; }
+    bool has_tool(Tool t) const {
+        return std::find(id.tools.begin(), id.tools.end(), t) != id.tools.end() &&
+               programs.contains(std::string(tool_name(t)));
+    }
+
+    void scope(const std::string& dataset, const char* what) {
+        if (!in_scope(dataset, id)) deny("scope", std::string(what) + " '" + dataset + "' is outside the identity's datasets");
+    }
+    void prefixed(const SnapshotName& s, const char* what) {
+        scope(s.dataset, what);
+        if (!s.snapshot.starts_with(id.snapshot_prefix))
+            deny("snapshot-prefix", std::string(what) + " '" + s.full() + "' does not carry the identity's snapshot prefix");
+    }
+    void changes_allowed(const char* what) {
+        if (!may_change_snapshots()) deny("preset", std::string(what) + " is not allowed by preset read-only");
+    }
+
+    void operator()(const Exit&) { rule = "builtin.exit"; }
+    void operator()(const EchoN&) { rule = "builtin.echo"; }
+    void operator()(const CommandV&) { rule = "builtin.command-v"; }
+    void operator()(const ZpoolGetFeature& z) {
+        rule = "zpool.get-feature";
+        const bool pool_of_scope = std::any_of(id.datasets.begin(), id.datasets.end(), [&](const std::string& ds) {
+            return ds.substr(0, ds.find('/')) == z.pool;
+        });
+        if (!pool_of_scope) deny("scope", "pool '" + z.pool + "' holds none of the identity's datasets");
+        if (!programs.contains("zpool")) deny("programs", "no zpool program configured");
+    }
+    void operator()(const ZfsGet& g) {
+        rule = "get";
+        for (const auto& ds : g.datasets) scope(ds, "dataset");
+        const bool probe = g.query == GetQuery::probe_snapshot_type || g.query == GetQuery::probe_createtxg;
+        if (g.datasets.empty() && !probe) deny("grammar", "get without dataset");
+    }
+    void operator()(const ZfsList& l) {
+        rule = "list";
+        scope(l.dataset, "dataset");
+    }
+    void operator()(const ZfsSnapshot& s) {
+        rule = "snapshot";
+        changes_allowed("zfs snapshot");
+        prefixed(s.snapshot, "snapshot");
+    }
+    void operator()(const ZfsDestroy& d) {
+        rule = "destroy";
+        changes_allowed("zfs destroy");
+        if (!id.allow_destroy) deny("destroy", "this identity may not destroy anything");
+        prefixed(d.snapshot, "destroy target");
+    }
+    void operator()(const ZfsHold& h) {
+        rule = "hold";
+        changes_allowed("zfs hold");
+        prefixed(h.snapshot, "held snapshot");
+        if (!h.tag.starts_with(id.snapshot_prefix)) deny("snapshot-prefix", "hold tag '" + h.tag + "' does not carry the snapshot prefix");
+    }
+    void operator()(const ZfsRelease& h) {
+        rule = "release";
+        changes_allowed("zfs release");
+        prefixed(h.snapshot, "released snapshot");
+        if (!h.tag.starts_with(id.snapshot_prefix)) deny("snapshot-prefix", "hold tag '" + h.tag + "' does not carry the snapshot prefix");
+    }
+    void operator()(const ZfsBookmark& b) {
+        rule = "bookmark";
+        changes_allowed("zfs bookmark");
+        scope(b.snapshot.dataset, "snapshot");
+        scope(b.bookmark.dataset, "bookmark");
+    }
+    void operator()(const ZfsSend& s) {
+        rule = s.estimate ? "send.estimate" : "send";
+        for (const auto& ds : s.excludes) scope(ds, "excluded dataset");
+        std::visit(
+            [&](const auto& src) {
+                using T = std::decay_t<decltype(src)>;
+                if constexpr (std::is_same_v<T, SendFull>) {
+                    rule += ".full";
+                    scope(src.snapshot.dataset, "sent snapshot");
+                    require_raw(s);
+                } else if constexpr (std::is_same_v<T, SendIncremental>) {
+                    rule += ".incremental";
+                    std::visit([&](const auto& from) { scope(from.dataset, "incremental source"); }, src.from);
+                    scope(src.to.dataset, "sent snapshot");
+                    require_raw(s);
+                } else {
+                    rule += ".resume";
+                    check_token(src.token);
+                }
+            },
+            s.source);
+    }
+    void require_raw(const ZfsSend& s) {
+        if (id.raw_only && !s.has_flag('w')) deny("raw-only", "this identity may only send raw (-w) streams");
+    }
+    void check_token(const std::string& text) {
+        const TokenResult t = decode_resume_token(text);
+        if (!t.ok()) return deny("resume-token", "resume token rejected: " + t.message);
+        if (!t.token->unknown_fields.empty())
+            return deny("resume-token", "resume token carries unknown field '" + t.token->unknown_fields.front() + "'");
+        const std::string& to = t.token->toname;
+        if (!is_valid_snapshot_name(to)) return deny("resume-token", "resume token names no valid snapshot");
+        scope(to.substr(0, to.find('@')), "resume token dataset");
+        if (id.raw_only && !t.token->rawok) deny("raw-only", "resume token is for a non-raw stream");
+    }
+    void stage_tool(Tool t) {
+        if (!has_tool(t)) deny("tools", "pipeline stage '" + std::string(tool_name(t)) + "' is not allowed for this identity");
+    }
+    void operator()(const Compress& c) { stage_tool(c.tool); }
+    void operator()(const Mbuffer&) { stage_tool(Tool::mbuffer); }
+    void operator()(const Socat& s) {
+        stage_tool(Tool::socat);
+        const std::string target = s.host + ":" + std::to_string(s.port);
+        if (std::find(id.direct_connections.begin(), id.direct_connections.end(), target) == id.direct_connections.end())
+            deny("direct-connection", "direct connection to " + target + " is not allowed");
+    }
+};
+
+// The puller preset speaks a fixed minimal vocabulary; anything else from that key is foreign.
+bool puller_vocabulary(const Command& c) {
+    if (const auto* l = std::get_if<ZfsList>(&c)) return l->query == ListQuery::puller_inventory;
+    return std::holds_alternative<ZfsSnapshot>(c) || std::holds_alternative<ZfsDestroy>(c) ||
+           std::holds_alternative<ZfsHold>(c) || std::holds_alternative<ZfsRelease>(c) ||
+           std::holds_alternative<ZfsBookmark>(c) || std::holds_alternative<ZfsSend>(c);
+}
+
+std::optional<BuiltinAnswer> builtin_answer(const Command& c, const Checker& check) {
+    if (std::holds_alternative<Exit>(c) || std::holds_alternative<EchoN>(c)) return BuiltinAnswer{"", 0};
+    if (const auto* v = std::get_if<CommandV>(&c)) {
+        // Answering "not found" makes syncoid drop that stage (vocabulary 11.2).
+        const std::string name(tool_name(v->tool));
+        const bool socat_usable = v->tool != Tool::socat || !check.id.direct_connections.empty();
+        if (check.has_tool(v->tool) && socat_usable) return BuiltinAnswer{check.programs.at(name) + "\n", 0};
+        return BuiltinAnswer{"", 1};
+    }
+    return std::nullopt;
+}
+
+Decision denied(Decision d, const Deny& why) {
+    d.allowed = false;
+    d.rule = why.rule;
+    d.reason = why.reason;
+    d.builtin.reset();
+    d.argv.clear();
+    return d;
+}
+
+}  // namespace
+
+Decision decide(const Invocation& invocation, const IdentityPolicy& identity,
+                const std::map<std::string, std::string>& programs) {
+    Decision d;
+    d.effective = invocation;
+    Checker check{identity, programs, std::nullopt, ""};
+
+    if (invocation.pipelines.empty() || invocation.pipelines.front().stages.empty())
+        return denied(std::move(d), {"grammar", "empty invocation"});
+    if (invocation.sudo_stripped && identity.preset == Preset::puller)
+        return denied(std::move(d), {"preset", "sudo is not part of the puller vocabulary"});
+
+    std::string first_rule;
+    for (auto& pipeline : d.effective.pipelines) {
+        for (auto& stage : pipeline.stages) {
+            if (identity.preset == Preset::puller && !puller_vocabulary(stage) &&
+                !std::holds_alternative<Compress>(stage) && !std::holds_alternative<Mbuffer>(stage))
+                return denied(std::move(d), {"preset", "command is not part of the puller vocabulary"});
+            // The master probe `zfs get -H createtxg` has no operand and would list every
+            // dataset on the host: it runs scoped to the identity's own datasets instead.
+            if (auto* g = std::get_if<ZfsGet>(&stage); g && g->query == GetQuery::probe_createtxg && g->datasets.empty())
+                g->datasets = identity.datasets;
+            std::visit(check, stage);
+            if (first_rule.empty()) first_rule = check.rule;
+            if (check.denied) return denied(std::move(d), *check.denied);
+            const std::string program = program_of(stage);
+            if (!program.empty() && !programs.contains(program))
+                return denied(std::move(d), {"programs", "no path configured for " + program});
+        }
+    }
+
+    d.allowed = true;
+    d.rule = first_rule;
+    d.builtin = builtin_answer(d.effective.pipelines.front().stages.front(), check);
+    if (!d.builtin) {
+        for (const auto& pipeline : d.effective.pipelines) {
+            std::vector<Argv> stages;
+            for (const auto& stage : pipeline.stages) {
+                Argv argv = canonical_words(stage);
+                argv.front() = programs.at(argv.front());
+                stages.push_back(std::move(argv));
+            }
+            d.argv.push_back(std::move(stages));
+        }
+    }
+    return d;
+}
+
+}  // namespace policy

@@ -1,0 +1,236 @@
+// Strict TOML policy loader. Unknown tables and keys are errors, so a misspelt restriction
+// (`raw_onyl = true`) can never silently leave an identity less restricted than intended.
+#include "policy_file.hpp"
+
+#include <algorithm>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+#include "canonical.hpp"
+
+namespace policy {
+namespace {
+
+struct load_error {
+    std::string message;
+};
+
+std::string where(const toml::node& n) {
+    const auto& src = n.source();
+    return src.begin ? "line " + std::to_string(src.begin.line) + ": " : "";
+}
+
+[[noreturn]] void fail(const toml::node& n, const std::string& msg) { throw load_error{where(n) + msg}; }
+
+void only_keys(const toml::table& t, std::initializer_list<std::string_view> allowed,
+               const std::string& table_name) {
+    for (const auto& [key, value] : t) {
+        if (std::find(allowed.begin(), allowed.end(), key.str()) == allowed.end())
+            fail(value, "unknown key '" + std::string(key.str()) + "' in [" + table_name + "]");
+    }
+}
+
+bool printable_ascii(std::string_view s) {
+    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+std::string get_string(const toml::node& n, const std::string& what) {
+    const auto* s = n.as_string();
+    if (s == nullptr) fail(n, what + " must be a string");
+    if (!printable_ascii(s->get())) fail(n, what + " must be printable ASCII");
+    return s->get();
+}
+
+bool get_bool(const toml::node& n, const std::string& what) {
+    const auto* b = n.as_boolean();
+    if (b == nullptr) fail(n, what + " must be true or false");
+    return b->get();
+}
+
+std::vector<std::string> get_strings(const toml::node& n, const std::string& what) {
+    const auto* a = n.as_array();
+    if (a == nullptr) fail(n, what + " must be a list of strings");
+    std::vector<std::string> out;
+    for (const auto& e : *a) out.push_back(get_string(e, what));
+    return out;
+}
+
+bool is_absolute_clean_path(std::string_view p) {
+    if (!p.starts_with('/') || p.find("//") != std::string_view::npos) return false;
+    if (p.find("/./") != std::string_view::npos || p.find("/../") != std::string_view::npos)
+        return false;
+    return !p.ends_with("/.") && !p.ends_with("/..") && !p.ends_with('/');
+}
+
+bool is_identity_name(std::string_view s) {
+    return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+    });
+}
+
+// Prefixes are matched literally against snapshot names and hold tags, so they must be a
+// non-empty run of name characters that starts with a letter.
+bool is_snapshot_prefix(std::string_view s) {
+    return !s.empty() && s.size() <= 64 && std::isalpha(static_cast<unsigned char>(s[0])) &&
+           std::all_of(s.begin(), s.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                      c == '.' || c == ':';
+           });
+}
+
+bool is_host_port(std::string_view s) {
+    const auto colon = s.rfind(':');
+    if (colon == std::string_view::npos || colon == 0 || colon + 1 == s.size()) return false;
+    const auto host = s.substr(0, colon), port = s.substr(colon + 1);
+    return port.size() <= 5 &&
+           std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+           std::all_of(host.begin(), host.end(), [](char c) {
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+           });
+}
+
+const std::set<std::string_view> program_keys{"zfs", "zpool", "lzop", "gzip", "pigz", "zstd",
+                                              "zstdmt", "xz", "lz4", "mbuffer", "socat"};
+
+void load_programs(const toml::table& t, Policy& p) {
+    for (const auto& [key, value] : t) {
+        const std::string name(key.str());
+        if (!program_keys.contains(name)) fail(value, "unknown program '" + name + "' in [programs]");
+        const std::string path = get_string(value, "programs." + name);
+        if (!is_absolute_clean_path(path))
+            fail(value, "programs." + name + " must be an absolute path without . or .. components");
+        p.programs[name] = path;
+    }
+}
+
+void load_audit(const toml::table& t, Policy& p) {
+    only_keys(t, {"file", "syslog", "required"}, "audit");
+    if (const auto* n = t.get("file")) {
+        const std::string path = get_string(*n, "audit.file");
+        if (!is_absolute_clean_path(path)) fail(*n, "audit.file must be an absolute path");
+        p.audit.file = path;
+    }
+    if (const auto* n = t.get("syslog")) p.audit.syslog = get_bool(*n, "audit.syslog");
+    if (const auto* n = t.get("required")) p.audit.required = get_bool(*n, "audit.required");
+}
+
+IdentityPolicy load_identity(const std::string& name, const toml::node& node, const Policy& p) {
+    const auto* t = node.as_table();
+    if (t == nullptr) fail(node, "[identity." + name + "] must be a table");
+    if (!is_identity_name(name)) fail(node, "identity name '" + name + "' must be [A-Za-z0-9_.-]{1,64}");
+    const std::string table = "identity." + name;
+    only_keys(*t, {"datasets", "preset", "snapshot_prefix", "allow_destroy", "raw_only", "tools",
+                   "direct_connections"},
+              table);
+    IdentityPolicy id;
+    id.name = name;
+
+    const auto* datasets = t->get("datasets");
+    if (datasets == nullptr) fail(node, table + ": datasets is required");
+    id.datasets = get_strings(*datasets, table + ".datasets");
+    if (id.datasets.empty()) fail(*datasets, table + ".datasets must not be empty");
+    for (const auto& ds : id.datasets)
+        if (!grammar::is_valid_dataset_name(ds))
+            fail(*datasets, table + ".datasets: '" + ds + "' is not a valid dataset name");
+
+    const auto* preset = t->get("preset");
+    if (preset == nullptr) fail(node, table + ": preset is required");
+    const auto parsed = preset_from_name(get_string(*preset, table + ".preset"));
+    if (!parsed) fail(*preset, table + ".preset must be \"syncoid-pull\", \"puller\" or \"read-only\"");
+    id.preset = *parsed;
+
+    if (const auto* n = t->get("snapshot_prefix")) {
+        id.snapshot_prefix = get_string(*n, table + ".snapshot_prefix");
+        if (!is_snapshot_prefix(id.snapshot_prefix))
+            fail(*n, table + ".snapshot_prefix must start with a letter and use [A-Za-z0-9_.:-]");
+    }
+    if (const auto* n = t->get("allow_destroy")) id.allow_destroy = get_bool(*n, table + ".allow_destroy");
+    if (const auto* n = t->get("raw_only")) id.raw_only = get_bool(*n, table + ".raw_only");
+    if (const auto* n = t->get("tools")) {
+        for (const auto& tool_text : get_strings(*n, table + ".tools")) {
+            const auto tool = grammar::tool_from_name(tool_text);
+            if (!tool) fail(*n, table + ".tools: unknown tool '" + tool_text + "'");
+            if (!p.programs.contains(tool_text))
+                fail(*n, table + ".tools: '" + tool_text + "' has no path in [programs]");
+            if (std::find(id.tools.begin(), id.tools.end(), *tool) == id.tools.end())
+                id.tools.push_back(*tool);
+        }
+    }
+    if (const auto* n = t->get("direct_connections")) {
+        id.direct_connections = get_strings(*n, table + ".direct_connections");
+        for (const auto& hp : id.direct_connections)
+            if (!is_host_port(hp)) fail(*n, table + ".direct_connections: '" + hp + "' is not host:port");
+    }
+    return id;
+}
+
+}  // namespace
+
+PolicyResult parse_policy(std::string_view text) {
+    PolicyResult result;
+    try {
+        const toml::table root = toml::parse(text, std::string_view{"policy"});
+        only_keys(root, {"programs", "audit", "identity"}, "top level");
+        Policy p;
+        if (const auto* n = root.get("programs")) {
+            if (!n->is_table()) fail(*n, "[programs] must be a table");
+            load_programs(*n->as_table(), p);
+        }
+        if (!p.programs.contains("zfs")) throw load_error{"[programs] must give the path of zfs"};
+        if (const auto* n = root.get("audit")) {
+            if (!n->is_table()) fail(*n, "[audit] must be a table");
+            load_audit(*n->as_table(), p);
+        }
+        if (const auto* n = root.get("identity")) {
+            if (!n->is_table()) fail(*n, "[identity] must hold [identity.NAME] tables");
+            for (const auto& [key, value] : *n->as_table())
+                p.identities[std::string(key.str())] = load_identity(std::string(key.str()), value, p);
+        }
+        if (p.identities.empty()) throw load_error{"no [identity.NAME] table: nothing would be allowed"};
+        result.policy = std::move(p);
+    } catch (const toml::parse_error& e) {
+        result.error = "line " + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
+    } catch (const load_error& e) {
+        result.error = e.message;
+    } catch (const std::exception& e) {
+        result.error = std::string("cannot load policy: ") + e.what();
+    }
+    return result;
+}
+
+std::string render_policy(const Policy& p) {
+    toml::table root;
+    toml::table programs;
+    for (const auto& [name, path] : p.programs) programs.insert(name, path);
+    root.insert("programs", std::move(programs));
+    toml::table audit;
+    if (p.audit.file) audit.insert("file", *p.audit.file);
+    audit.insert("syslog", p.audit.syslog);
+    audit.insert("required", p.audit.required);
+    root.insert("audit", std::move(audit));
+    toml::table identities;
+    for (const auto& [name, id] : p.identities) {
+        toml::table t;
+        toml::array datasets;
+        for (const auto& ds : id.datasets) datasets.push_back(ds);
+        t.insert("datasets", std::move(datasets));
+        t.insert("preset", std::string(preset_name(id.preset)));
+        t.insert("snapshot_prefix", id.snapshot_prefix);
+        t.insert("allow_destroy", id.allow_destroy);
+        t.insert("raw_only", id.raw_only);
+        toml::array tools;
+        for (auto tool : id.tools) tools.push_back(std::string(grammar::tool_name(tool)));
+        t.insert("tools", std::move(tools));
+        toml::array direct;
+        for (const auto& hp : id.direct_connections) direct.push_back(hp);
+        t.insert("direct_connections", std::move(direct));
+        identities.insert(name, std::move(t));
+    }
+    root.insert("identity", std::move(identities));
+    std::ostringstream out;
+    out << root << '\n';
+    return out.str();
+}
+
+}  // namespace policy
