@@ -127,6 +127,14 @@ struct Checker {
         if (!t.ok()) return deny("resume-token", "resume token rejected: " + t.message);
         if (!t.token->unknown_fields.empty())
             return deny("resume-token", "resume token carries unknown field '" + t.token->unknown_fields.front() + "'");
+        // libzfs sends the snapshot whose guid is toguid (guid_to_name), so the gatekeeper must
+        // tie toguid to toname before running it (supervisor pre-flight); without it, deny.
+        if (!t.token->toguid) return deny("resume-token", "resume token has no toguid");
+        // The kernel never writes savedok (it would send a partially received dataset), and
+        // syncoid never redacts: both are refused rather than reasoned about.
+        if (t.token->savedok) return deny("resume-token", "resume token asks for saved (partial) data");
+        if (t.token->redact_snaps || t.token->book_redact_snaps)
+            return deny("resume-token", "resume token of a redacted send");
         const std::string& to = t.token->toname;
         if (!is_valid_snapshot_name(to)) return deny("resume-token", "resume token names no valid snapshot");
         scope(to.substr(0, to.find('@')), "resume token dataset");

@@ -1,0 +1,105 @@
+// Grammar tables: accepted shapes and their canonical argv words, rejected shapes, analyze().
+#include <doctest/doctest.h>
+
+#include "canonical.hpp"
+#include "parse.hpp"
+
+using namespace grammar;
+
+namespace {
+std::string canonical(std::string_view cmd) {
+    const auto r = parse_command(cmd);
+    if (!r.ok()) return "ERROR: " + r.error.message;
+    return render_command(*r.invocation);
+}
+}  // namespace
+
+TEST_CASE("the grammar has no rule that can loop without consuming input") {
+    CHECK(analyze_grammar() == 0);
+}
+
+TEST_CASE("accepted shapes render to canonical commands") {
+    struct Row {
+        std::string_view input, expected;
+    };
+    const Row rows[] = {
+        {"exit", "exit"},
+        {"echo -n", "echo -n"},
+        {"command -v zstdmt", "command -v zstdmt"},
+        {"sudo zpool get -o value -H feature@extensible_dataset 'tank'", "zpool get -o value -H feature@extensible_dataset -- tank"},
+        {"zfs get -H syncoid:sync 'tank/my data'", "zfs get -H syncoid:sync -- 'tank/my data'"},
+        {"zfs get -Hpd 1 -t snapshot guid,creation 'tank/data'", "zfs get -Hpd 1 -t snapshot guid,creation -- tank/data"},
+        {"zfs get all -s local -H 'tank/data'", "zfs get -s local -H all -- tank/data"},
+        {"zfs get -H -t snapshot  ", "zfs get -H -t snapshot"},
+        {"zfs get -H createtxg ", "zfs get -H createtxg"},
+        {"zfs list -o name,origin -t filesystem,volume -Hr 'tank/data'", "zfs list -o name,origin -t filesystem,volume -Hr -- tank/data"},
+        {"zfs snapshot 'tank/data'@syncoid_vm_2026-11-27:02:46:41-GMT00:00", "zfs snapshot -- tank/data@syncoid_vm_2026-11-27:02:46:41-GMT00:00"},
+        {"zfs send -nvP -I 'tank/data@a' 'tank/data@b'", "zfs send -nvP -I tank/data@a -- tank/data@b"},
+        {" zfs send -w -L -w  'tank/data'@'a' | lzop  | mbuffer  -q -s 128k -m 16M 2>/dev/null",
+         "zfs send -L -w -- tank/data@a | lzop | mbuffer -q -s 128k -m 16M 2>/dev/null"},
+        {" zfs send  -i 'tank/data'#'bm' 'tank/data'@'s' | zstd -19", "zfs send -i tank/data#bm -- tank/data@s | zstd -19"},
+        {" zfs send -X tank/data/a,tank/data/b  'tank/data'@'s'", "zfs send -X tank/data/a -X tank/data/b -- tank/data@s"},
+        {" zfs send  'tank/data'@'s' | mbuffer -R 10m -q -s 128k -m 128M", "zfs send -- tank/data@s | mbuffer -R 10m -q -s 128k -m 128M"},
+        {" zfs send  'tank/data'@'s' | socat - TCP:backup.example:5000,retry=60,interval=1",
+         "zfs send -- tank/data@s | socat - TCP:backup.example:5000,retry=60,interval=1"},
+        {"sudo zfs destroy 'tank/data'@syncoid_a; sudo zfs destroy 'tank/data'@syncoid_b",
+         "zfs destroy -- tank/data@syncoid_a; zfs destroy -- tank/data@syncoid_b"},
+        {" zfs hold syncoid_vm 'tank/data'@'syncoid_vm_x'", "zfs hold -- syncoid_vm tank/data@syncoid_vm_x"},
+        {" zfs bookmark 'tank/data'@autosnap_x 'tank/data'#autosnap_x100000", "zfs bookmark -- tank/data@autosnap_x tank/data#autosnap_x100000"},
+        {"zfs send -e -nvP -t 1-abc-10-789c00", "zfs send -e -nvP -t 1-abc-10-789c00"},
+        {"zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption -- tank/data",
+         "zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption -- tank/data"},
+    };
+    for (const auto& row : rows) {
+        CAPTURE(row.input);
+        CHECK(canonical(row.input) == row.expected);
+    }
+}
+
+TEST_CASE("shapes syncoid never sends are grammar errors") {
+    const std::string_view bad[] = {
+        "",                        " ",                                  "zfs",
+        "zfs get",                 "exit 1",                             "echo hi",
+        "echo -n x",               "command -v sh",                      "command -V lzop",
+        "zfs receive tank/x",      "zfs rollback -r tank/data@a",        "zfs destroy tank/data",
+        "zfs destroy -r tank/data@syncoid_a",                            "zfs destroy tank/data@syncoid_a%",
+        "zfs destroy tank/data@syncoid_a,b",                             "zfs send --replicate tank/data@a",
+        "zfs send tank/data@a -R", "zfs send -Rv tank/data@a",           "zfs send -n tank/data@a",
+        "zfs send -nvP tank/data@a | lzop",                              "zfs get -H syncoid:sync tank/data | lzop",
+        "zfs send tank/data@a | lzop | lzop",                            "zfs send tank/data@a | mbuffer -q -s 128k -m 16M | lzop",
+        "zfs send tank/data@a | gzip -1",                                "zfs send tank/data@a | mbuffer -o /etc/x -q -s 128k -m 16M",
+        "zfs send tank/data@a | mbuffer -q -s 128k -m 10%",              "zfs send tank/data@a | mbuffer -q -s 128k -m 99999999999999G",
+        "zfs send tank/data@a 2>/dev/null",                              "zfs get -H keylocation tank/data",
+        "zfs send /tank/data@a",  "zfs send tank//data@a",               "zfs send tank/data/@a",
+        "zfs send tank/../data@a", "zfs send tank/./data@a",             "zfs send -- -tank@a",
+        "zfs destroy tank/data@syncoid_a; zfs send tank/data@a",         "zfs destroy tank/data@syncoid_a; zfs destroy tank/other@syncoid_a",
+        "zfs destroy tank/data@syncoid_a;",                              "; exit",
+        "sudo -u root zfs list",  "sudo sudo zfs get -H type tank/data", "/sbin/zfs get -H type tank/data",
+        "zpool get all tank",     "zpool status",                        "zfs hold -r syncoid_x tank/data@syncoid_y",
+        "zfs send -I tank/data#bm tank/data@b",                          "zfs send -t 1-ABC-10-ff",
+        "zfs send tank/data@a | socat - EXEC:sh",                        "zfs send tank/data@a | socat - TCP:h:0,retry=1,interval=1",
+    };
+    for (auto input : bad) {
+        CAPTURE(input);
+        const auto r = parse_command(input);
+        CHECK_FALSE(r.ok());
+        CHECK_FALSE(r.error.message.empty());
+    }
+}
+
+TEST_CASE("ZFS name rules") {
+    CHECK(is_valid_dataset_name("tank/my data"));
+    CHECK(is_valid_dataset_name("a.b:c_d-e/f"));
+    CHECK_FALSE(is_valid_dataset_name("1tank"));
+    CHECK_FALSE(is_valid_dataset_name("tank/.."));
+    CHECK_FALSE(is_valid_dataset_name("tank/"));
+    CHECK_FALSE(is_valid_dataset_name("tank/a%b"));
+    CHECK_FALSE(is_valid_dataset_name("tank@s"));
+    CHECK(is_valid_snapshot_name("tank@s"));
+    CHECK_FALSE(is_valid_snapshot_name("tank@s,t"));
+    CHECK(is_valid_dataset_name("t" + std::string(254, 'a')));
+    CHECK_FALSE(is_valid_dataset_name("t" + std::string(255, 'a')));
+    std::string deep = "t";
+    for (int i = 0; i < 50; ++i) deep += "/a";
+    CHECK_FALSE(parse_command("zfs get -H type " + deep).ok());
+}
