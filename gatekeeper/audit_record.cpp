@@ -1,6 +1,8 @@
 // JSON rendering of gatekeeper decisions (see audit_record.hpp for the byte-mapping rule).
 #include "audit_record.hpp"
 
+#include <csignal>
+
 #include "canonical.hpp"
 #include "zg_config.hpp"
 
@@ -86,6 +88,37 @@ nlohmann::json decision_json(const RecordContext& ctx, std::string_view command,
     }
     j["argv"] = flat;
     j["pipelines"] = pipelines;
+    return j;
+}
+
+nlohmann::json outcome_json(const RecordContext& ctx, const RunOutcome& outcome,
+                            const nlohmann::json& sandbox) {
+    using nlohmann::json;
+    json stages = json::array();
+    for (const auto& s : outcome.stages) {
+        json st{{"pipeline", s.pipeline}, {"stage", s.stage}, {"program", s.program}, {"started", s.started}};
+        if (s.signal != 0) {
+            st["signal"] = s.signal;
+            st["sigsys"] = s.signal == SIGSYS;  // killed by the seccomp filter
+        } else {
+            st["exit_code"] = s.exit_code;
+        }
+        stages.push_back(st);
+    }
+    json j{{"time", ctx.time},
+           {"event", "outcome"},
+           {"version", ZG_VERSION},
+           {"pid", ctx.pid},
+           {"identity", bytes_as_json_text(ctx.identity)},
+           {"client", {{"address", ctx.client_address},
+                       {"port", ctx.client_port ? json(*ctx.client_port) : json(nullptr)}}},
+           {"exit_status", outcome.exit_status},
+           {"duration_ms", outcome.duration_ms},
+           {"client_hung_up", outcome.client_hung_up},
+           {"stages", stages},
+           {"sandbox", sandbox}};
+    if (outcome.supervisor_signal != 0) j["supervisor_signal"] = outcome.supervisor_signal;
+    if (!outcome.error.empty()) j["error"] = outcome.error;
     return j;
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "decide.hpp"
+#include "outcome.hpp"
 #include "parse.hpp"
 
 namespace gatekeeper {
@@ -32,6 +33,10 @@ std::string json_text_as_bytes(std::string_view utf8);
 // The fields shared by the dry-run report and the audit `decision` record.
 nlohmann::json decision_json(const RecordContext& ctx, std::string_view command,
                              const grammar::ParseResult& parsed, const policy::Decision* decision);
+
+// The `outcome` record written after an allowed invocation ran (or a builtin answered).
+nlohmann::json outcome_json(const RecordContext& ctx, const RunOutcome& outcome,
+                            const nlohmann::json& sandbox);
 
 // One line, no trailing newline; ensure_ascii so the line is 7-bit clean.
 std::string to_line(const nlohmann::json& record);

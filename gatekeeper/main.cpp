@@ -11,10 +11,15 @@
 #include <vector>
 
 #include "audit_record.hpp"
+#include "audit_sink.hpp"
 #include "cli.hpp"
 #include "decide.hpp"
 #include "parse.hpp"
 #include "policy_load.hpp"
+#include "preflight.hpp"
+#include "process.hpp"
+#include "sandbox.hpp"
+#include "supervisor.hpp"
 #include "zg_config.hpp"
 
 namespace {
@@ -61,9 +66,17 @@ gatekeeper::RecordContext record_context(const std::string& identity) {
     return ctx;
 }
 
+// The outcome record carries its own timestamp.
+gatekeeper::RecordContext outcome_context(gatekeeper::RecordContext ctx) {
+    ctx.time = rfc3339_now();
+    return ctx;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Step 1 (house-style decision 5): close stray fds, make 0-2 valid, reset signals, umask.
+    if (!gatekeeper::sanitize_process()) return exit_denied;
     const std::vector<std::string> args(argv, argv + argc);
     const char* original = std::getenv("SSH_ORIGINAL_COMMAND");
     const auto cli = gatekeeper::parse_cli(args, original, ZG_DEFAULT_POLICY);
@@ -105,27 +118,67 @@ int main(int argc, char** argv) {
     }
 
     const char* command_text = opt.command ? opt.command->c_str() : original;
-    if (command_text == nullptr) {
-        // No command: an interactive shell request. Nothing to run.
-        client_message("interactive sessions are not permitted");
-        return dry_run ? exit_usage : exit_denied;
+    if (command_text == nullptr && dry_run) {
+        std::fputs("zfs-gatekeeper: --dry-run needs -c COMMAND or SSH_ORIGINAL_COMMAND\n", stderr);
+        return exit_usage;
     }
-    const std::string command = opt.command ? *opt.command : std::string(original);
+    // No command at all is an interactive shell request: it is parsed (and denied, and
+    // logged) as the empty command.
+    const std::string command = command_text != nullptr ? std::string(command_text) : std::string();
     const grammar::ParseResult parsed = grammar::parse_command(command);
     std::optional<policy::Decision> decision;
     if (parsed.ok()) decision = policy::decide(*parsed.invocation, id_it->second, loaded.policy->programs);
 
-    const auto record = gatekeeper::decision_json(record_context(*opt.identity), command, parsed,
-                                                  decision ? &*decision : nullptr);
+    const auto ctx = record_context(*opt.identity);
     const bool allowed = decision && decision->allowed;
     if (dry_run) {
+        const auto record = gatekeeper::decision_json(ctx, command, parsed, decision ? &*decision : nullptr);
         std::printf("%s\n", gatekeeper::to_line(record).c_str());
         return allowed ? 0 : 1;
     }
-    if (!allowed) {
+
+    // Serve: the audit sink must work before anything starts (required = true by default).
+    gatekeeper::AuditSink audit(loaded.policy->audit);
+    if (!audit.error().empty() && audit.required()) {
+        client_message("audit log unavailable; refusing to run");
+        return exit_denied;
+    }
+    const gatekeeper::Sandbox sandbox = gatekeeper::prepare_sandbox();
+    const gatekeeper::ChildSetup child_setup = [&sandbox] { gatekeeper::enter_sandbox(sandbox); };
+
+    // Phase two of the decision: facts only the live system knows (resume token guid).
+    std::string preflight_denial;
+    if (allowed && !decision->builtin)
+        preflight_denial = gatekeeper::check_resume_tokens(*decision, loaded.policy->programs.at("zfs"), child_setup);
+    if (!preflight_denial.empty()) {
+        decision->allowed = false;
+        decision->rule = "resume-token-preflight";
+        decision->reason = preflight_denial;
+        decision->argv.clear();
+    }
+    const bool run_it = allowed && preflight_denial.empty();
+
+    const auto record = gatekeeper::decision_json(ctx, command, parsed, decision ? &*decision : nullptr);
+    if (!audit.write(gatekeeper::to_line(record)) && audit.required()) {
+        client_message("audit log unavailable; refusing to run");
+        return exit_denied;
+    }
+    if (!run_it) {
         client_message("command not permitted");
         return exit_denied;
     }
-    client_message("execution is not available in this build");
-    return exit_denied;
+
+    gatekeeper::RunOutcome outcome;
+    if (decision->builtin) {
+        // exit / echo -n / command -v: answered here, nothing is started.
+        const std::string& text = decision->builtin->stdout_text;
+        if (!text.empty() && ::write(1, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+            outcome.client_hung_up = true;
+        outcome.exit_status = decision->builtin->exit_status;
+    } else {
+        outcome = gatekeeper::run_invocation(decision->argv, decision->effective, child_setup);
+        if (!outcome.error.empty()) client_message("could not start the command");
+    }
+    audit.write(gatekeeper::to_line(gatekeeper::outcome_json(outcome_context(ctx), outcome, gatekeeper::describe_sandbox(sandbox))));
+    return outcome.exit_status;
 }
