@@ -57,7 +57,7 @@ nlohmann::json decision_json(const RecordContext& ctx, std::string_view command,
     j["decision"] = allowed ? "allow" : "deny";
     if (!parsed.ok()) {
         j["stage"] = std::string(grammar::stage_name(parsed.error.stage));
-        j["reason"] = parsed.error.message;
+        j["reason"] = bytes_as_json_text(parsed.error.message);
         j["error_offset"] = parsed.error.offset;
         return j;
     }
@@ -66,7 +66,8 @@ nlohmann::json decision_json(const RecordContext& ctx, std::string_view command,
     if (decision == nullptr) return j;
     j["rule"] = decision->rule;
     if (!allowed) {
-        j["reason"] = decision->reason;
+        // Reasons can quote attacker bytes (e.g. a resume token's field names).
+        j["reason"] = bytes_as_json_text(decision->reason);
         return j;
     }
     j["canonical"] = grammar::render_command(decision->effective);
@@ -124,7 +125,9 @@ nlohmann::json outcome_json(const RecordContext& ctx, const RunOutcome& outcome,
 
 std::string to_line(const nlohmann::json& record) {
     // ensure_ascii: every byte >= 0x80 and every control byte is a \u escape.
-    return record.dump(-1, ' ', true, nlohmann::json::error_handler_t::strict);
+    // Every client-derived string went through bytes_as_json_text, so the text is valid UTF-8;
+    // `replace` is a second line of defence that can never throw on the serve path.
+    return record.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace gatekeeper

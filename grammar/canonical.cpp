@@ -32,7 +32,7 @@ Words list_query_words(ListQuery q) {
     switch (q) {
     case ListQuery::recursive_origins: return {"-o", "name,origin", "-t", "filesystem,volume", "-Hr"};
     case ListQuery::puller_inventory:
-        return {"-H", "-p", "-r", "-t", "all", "-o", "name,type,guid,createtxg,origin,encryption"};
+        return {"-H", "-p", "-r", "-t", "all", "-o", "name,type,guid,createtxg,origin,encryption,written"};
     }
     return {};
 }
@@ -83,7 +83,11 @@ struct WordsVisitor {
         append(w, {"--", l.dataset});
         return w;
     }
-    Words operator()(const ZfsSnapshot& s) const { return {"zfs", "snapshot", "--", s.snapshot.full()}; }
+    Words operator()(const ZfsSnapshot& s) const {
+        Words w{"zfs", "snapshot", "--"};
+        for (const auto& snap : s.snapshots) w.push_back(snap.full());
+        return w;
+    }
     Words operator()(const ZfsDestroy& d) const { return {"zfs", "destroy", "--", d.snapshot.full()}; }
     Words operator()(const ZfsHold& h) const { return {"zfs", "hold", "--", h.tag, h.snapshot.full()}; }
     Words operator()(const ZfsRelease& h) const {

@@ -76,7 +76,7 @@ struct ZfsGet {
 
 enum class ListQuery {
     recursive_origins,       // list -o name,origin -t filesystem,volume -Hr DS (syncoid --recursive)
-    puller_inventory,        // list -H -p -r -t all -o name,type,guid,createtxg,origin DS (zfs-puller)
+    puller_inventory,        // list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption,written DS (zfs-puller)
 };
 
 struct ZfsList {
@@ -86,8 +86,8 @@ struct ZfsList {
 };
 
 // --- snapshot-changing commands -----------------------------------------------------------------
-struct ZfsSnapshot {              // zfs snapshot DS@SNAP
-    SnapshotName snapshot;
+struct ZfsSnapshot {              // zfs snapshot DS@SNAP [DS@SNAP]... (one atomic transaction)
+    std::vector<SnapshotName> snapshots;
     bool operator==(const ZfsSnapshot&) const = default;
 };
 struct ZfsDestroy {               // zfs destroy DS@SNAP (one snapshot; never ranges, lists, -r)

@@ -68,6 +68,8 @@ struct build_error {
 
 // syncoid batches prune destroys 11 per exec (vocabulary 4.4); we accept no more.
 constexpr std::size_t max_chain_length = 11;
+// zfs-puller snapshots every changed dataset of a job in one atomic `zfs snapshot`.
+constexpr std::size_t max_snapshots_at_once = 1000;
 // ZFS_MAX_DATASET_NAME_LEN is 256 including the NUL; zfs_max_dataset_nesting defaults to 50.
 constexpr std::size_t max_name_bytes = 255;
 constexpr std::size_t max_nesting = 50;
@@ -225,7 +227,13 @@ ZfsSend build_send(const Node& s) {
 
 Command build_zfs(const Node& n) {
     if (n.is_type<r::zfs_send>()) return build_send(n);
-    if (n.is_type<r::zfs_snapshot>()) return ZfsSnapshot{snapshot_of(need_child<r::snapshot_ref>(n))};
+    if (n.is_type<r::zfs_snapshot>()) {
+        ZfsSnapshot snap;
+        for (const auto& c : n.children)
+            if (c->is_type<r::snapshot_ref>()) snap.snapshots.push_back(snapshot_of(*c));
+        if (snap.snapshots.size() > max_snapshots_at_once) throw build_error{"too many snapshots in one command"};
+        return snap;
+    }
     if (n.is_type<r::zfs_destroy>()) return ZfsDestroy{snapshot_of(need_child<r::snapshot_ref>(n))};
     if (n.is_type<r::zfs_hold>())
         return ZfsHold{need_child<r::hold_tag>(n).string(), snapshot_of(need_child<r::snapshot_ref>(n))};

@@ -93,7 +93,7 @@ ZG_WORD(p_guid_creation_txg, "guid,creation,createtxg");
 ZG_WORD(p_type_guid_creation, "type,guid,creation");
 ZG_WORD(p_guid_creation_type, "guid,creation,type");
 ZG_WORD(p_guid_creation_txg_type, "guid,creation,createtxg,type");
-ZG_WORD(w_puller_columns, "name,type,guid,createtxg,origin,encryption");
+ZG_WORD(w_puller_columns, "name,type,guid,createtxg,origin,encryption,written");
 ZG_WORD(opt_p, "-p");
 ZG_WORD(opt_r, "-r");
 #undef ZG_WORD
@@ -171,7 +171,7 @@ struct list_query : sor<list_recursive_origins, list_puller_inventory> {};
 struct zfs_list : if_must<kw_list, list_query> {};
 
 // --- snapshot-changing subcommands ----------------------------------------------------------------------
-struct zfs_snapshot : if_must<kw_snapshot, opt_dashdash, snapshot_word> {};                    // #15 zfs snapshot DS@SNAP
+struct zfs_snapshot : if_must<kw_snapshot, opt_dashdash, plus<snapshot_word>> {};              // #15 zfs snapshot DS@SNAP; zfs-puller: several at once
 struct zfs_hold : if_must<kw_hold, opt_dashdash, hold_tag_word, snapshot_word> {};             // #19 zfs hold TAG DS@SNAP
 struct zfs_release : if_must<kw_release, opt_dashdash, hold_tag_word, snapshot_word> {};       // #20 zfs release TAG DS@SNAP
 struct zfs_bookmark : if_must<kw_bookmark, opt_dashdash, snapshot_word, bookmark_word> {};     // #21 zfs bookmark DS@SNAP DS#BM

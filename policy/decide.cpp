@@ -71,7 +71,7 @@ struct Checker {
     void operator()(const ZfsSnapshot& s) {
         rule = "snapshot";
         changes_allowed("zfs snapshot");
-        prefixed(s.snapshot, "snapshot");
+        for (const auto& snap : s.snapshots) prefixed(snap, "snapshot");
     }
     void operator()(const ZfsDestroy& d) {
         rule = "destroy";

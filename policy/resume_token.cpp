@@ -66,7 +66,8 @@ TokenResult fail(TokenError error, std::string message) {
 
 std::uint32_t load_le32(Bytes b, std::size_t at) {
     return static_cast<std::uint32_t>(b[at]) | static_cast<std::uint32_t>(b[at + 1]) << 8 |
-           static_cast<std::uint32_t>(b[at + 2]) << 16 | static_cast<std::uint32_t>(b[at + 3]) << 24;
+           static_cast<std::uint32_t>(b[at + 2]) << 16 |
+           static_cast<std::uint32_t>(b[at + 3]) << 24;
 }
 
 std::uint64_t load_le64(Bytes b, std::size_t at) {
@@ -82,7 +83,9 @@ std::int16_t load_le_i16(Bytes b, std::size_t at) {
     return static_cast<std::int16_t>(static_cast<std::uint16_t>(b[at] | b[at + 1] << 8));
 }
 
-constexpr std::uint64_t align8(std::uint64_t n) { return (n + 7) & ~std::uint64_t{7}; }
+constexpr std::uint64_t align8(std::uint64_t n) {
+    return (n + 7) & ~std::uint64_t{7};
+}
 
 bool all_zero(Bytes b) {
     return std::all_of(b.begin(), b.end(), [](unsigned char c) { return c == 0; });
@@ -124,7 +127,8 @@ std::optional<std::vector<unsigned char>> parse_hex_body(std::string_view s) {
 // this runs on) 32-bit words; a tail shorter than 4 bytes is not summed.
 std::uint64_t fletcher4_word0(Bytes b) {
     std::uint64_t a = 0;
-    for (std::size_t at = 0; at + 4 <= b.size(); at += 4) a += load_le32(b, at);
+    for (std::size_t at = 0; at + 4 <= b.size(); at += 4)
+        a += load_le32(b, at);
     return a;
 }
 
@@ -342,7 +346,8 @@ std::optional<TokenResult> store(ResumeToken& t, const Pair& pair) {
         break;
     case Slot::uint64_array: {
         std::vector<std::uint64_t> values(pair.value.size() / 8);
-        for (std::size_t i = 0; i < values.size(); ++i) values[i] = load_le64(pair.value, 8 * i);
+        for (std::size_t i = 0; i < values.size(); ++i)
+            values[i] = load_le64(pair.value, 8 * i);
         (known->name == "redact_snaps" ? t.redact_snaps : t.book_redact_snaps) = std::move(values);
         break;
     }
@@ -422,14 +427,16 @@ TokenResult decode(std::string_view text) {
                      [](char c) { return c >= '0' && c <= '9'; }))
         return fail(TokenError::malformed_syntax, "token version is not a decimal number");
     std::uint32_t version = 0;
-    for (char c : version_text) version = version * 10 + static_cast<std::uint32_t>(c - '0');
+    for (char c : version_text)
+        version = version * 10 + static_cast<std::uint32_t>(c - '0');
     // ZFS_SEND_RESUME_TOKEN_VERSION.
     if (version != 1) return fail(TokenError::unsupported_version, "token version is not 1");
 
     const auto checksum = parse_hex_u64(fields[1]);
     if (!checksum) return fail(TokenError::bad_hex, "checksum is not canonical lowercase hex");
     const auto packed_size = parse_hex_u64(fields[2]);
-    if (!packed_size) return fail(TokenError::bad_hex, "packed size is not canonical lowercase hex");
+    if (!packed_size)
+        return fail(TokenError::bad_hex, "packed size is not canonical lowercase hex");
     // Checked before the buffer of that size is allocated below.
     if (*packed_size < min_packed_size || *packed_size > max_packed_size)
         return fail(TokenError::size_limit, "packed size outside the accepted range");

@@ -23,8 +23,7 @@ struct ResumeToken {
     std::optional<std::uint64_t> fromguid, toguid, object, offset, bytes;
     // Presence flags (DATA_TYPE_BOOLEAN pairs). The kernel never writes savedok, but libzfs
     // honours it (LZC_SEND_FLAG_SAVED) when a hand-made token carries it.
-    bool embedok = false, largeblockok = false, compressok = false, rawok = false,
-         savedok = false;
+    bool embedok = false, largeblockok = false, compressok = false, rawok = false, savedok = false;
     // uint64 arrays the kernel adds when the receive involved redaction.
     std::optional<std::vector<std::uint64_t>> redact_snaps, book_redact_snaps;
     // Names of well-formed pairs this decoder does not know; decide() denies if non-empty.

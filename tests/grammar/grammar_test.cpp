@@ -47,8 +47,8 @@ TEST_CASE("accepted shapes render to canonical commands") {
         {" zfs hold syncoid_vm 'tank/data'@'syncoid_vm_x'", "zfs hold -- syncoid_vm tank/data@syncoid_vm_x"},
         {" zfs bookmark 'tank/data'@autosnap_x 'tank/data'#autosnap_x100000", "zfs bookmark -- tank/data@autosnap_x tank/data#autosnap_x100000"},
         {"zfs send -e -nvP -t 1-abc-10-789c00", "zfs send -e -nvP -t 1-abc-10-789c00"},
-        {"zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption -- tank/data",
-         "zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption -- tank/data"},
+        {"zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption,written -- tank/data",
+         "zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption,written -- tank/data"},
     };
     for (const auto& row : rows) {
         CAPTURE(row.input);

@@ -122,7 +122,7 @@ TEST_CASE("decision table") {
         {"raw", " zfs send -w  'tank/enc'@'a'", true, "send.full"},
         {"raw", "zfs send -nvP 'tank/enc@a'", false, "raw-only"},
         {"raw", "zfs send -w -nvP 'tank/enc@a'", true, "send.estimate.full"},
-        {"puller", "zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption -- NIXROOT/home", true, "list"},
+        {"puller", "zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption,written -- NIXROOT/home", true, "list"},
         {"puller", "zfs list -o name,origin -t filesystem,volume -Hr 'NIXROOT/home'", false, "preset"},
         {"puller", "exit", false, "preset"},
         {"puller", "command -v lzop", false, "preset"},

@@ -28,10 +28,13 @@ enum NvType : std::int32_t {
 };
 
 inline void put_le(ByteVec& out, std::uint64_t v, int width) {
-    for (int i = 0; i < width; ++i) out.push_back(static_cast<unsigned char>(v >> (8 * i)));
+    for (int i = 0; i < width; ++i)
+        out.push_back(static_cast<unsigned char>(v >> (8 * i)));
 }
 
-inline std::size_t align8(std::size_t n) { return (n + 7) & ~std::size_t{7}; }
+inline std::size_t align8(std::size_t n) {
+    return (n + 7) & ~std::size_t{7};
+}
 
 // One packed nvpair image as nvs_native_nvp_op() copies it out of an nvpair_t: the 16-byte
 // header, the NUL-terminated name padded to 8, the value padded to 8, all pads zero.
@@ -73,7 +76,8 @@ class NvlistBuilder {
     NvlistBuilder& add_boolean(std::string_view name) { return add_raw(name, nv_boolean, 0, {}); }
     NvlistBuilder& add_uint64_array(std::string_view name, const std::vector<std::uint64_t>& v) {
         ByteVec value;
-        for (auto x : v) put_le(value, x, 8);
+        for (auto x : v)
+            put_le(value, x, 8);
         return add_raw(name, nv_uint64_array, static_cast<std::int32_t>(v.size()), value);
     }
     NvlistBuilder& add_raw(std::string_view name, std::int32_t type, std::int32_t nelem,
@@ -176,6 +180,8 @@ inline NvlistBuilder kernel_nvlist(const TokenSpec& s) {
     return b;
 }
 
-inline std::string kernel_token(const TokenSpec& s) { return token_from_packed(kernel_nvlist(s).pack()); }
+inline std::string kernel_token(const TokenSpec& s) {
+    return token_from_packed(kernel_nvlist(s).pack());
+}
 
 } // namespace policy::test
