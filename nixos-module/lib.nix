@@ -1,0 +1,384 @@
+# Pure rendering and validation functions for the zfs-gatekeeper NixOS module.
+# Builtins only (no nixpkgs lib, no pkgs, no config): strings in, strings out, so the
+# tests can call every function with the plain Nix evaluator and compare exact text.
+let
+  inherit (builtins)
+    all any attrNames concatLists concatStringsSep elem filter foldl' genList head
+    isString length listToAttrs map match replaceStrings sort stringLength substring;
+
+  concatMapStrings = f: list: concatStringsSep "" (map f list);
+  uniqueSorted = list: attrNames (listToAttrs (map (x: { name = x; value = null; }) list));
+  hasPrefix = prefix: s: substring 0 (stringLength prefix) s == prefix;
+
+  # ---------------------------------------------------------------------------
+  # The permission table: the one place that says which `zfs allow` permissions
+  # each gatekeeper preset needs on the source, and the puller needs on the target.
+  # ---------------------------------------------------------------------------
+
+  presetPermissions = {
+    # syncoid: sends (send), sync snapshots (snapshot), --use-hold (hold, release),
+    # --create-bookmark (bookmark).
+    "syncoid-pull" = {
+      base = [ "send" "snapshot" "hold" "release" "bookmark" ];
+      # Pruning old sync snapshots: `zfs destroy` also needs the mount ability (zfs-allow(8)).
+      destroy = [ "destroy" "mount" ];
+    };
+    # zfs-puller: sends, its own sync snapshots, a hold on the last common snapshot, bookmarks.
+    "puller" = {
+      base = [ "send" "hold" "release" "snapshot" "bookmark" ];
+      destroy = [ "destroy" "mount" ];
+    };
+    # Sends of existing snapshots only. hold/release stay so that a puller can pin the
+    # snapshot it is sending; nothing here can create or remove a snapshot.
+    "read-only" = {
+      base = [ "send" "hold" "release" ];
+      destroy = [ ];
+    };
+  };
+
+  presets = attrNames presetPermissions;
+
+  sourcePermissions = preset: allowDestroy:
+    let p = presetPermissions.${preset}; in
+    p.base ++ (if allowDestroy then p.destroy else [ ]);
+
+  # zfs permissions belong to the Unix user, not to an identity: every identity logs in as
+  # the same user, so a dataset listed by several identities gets the union of their
+  # presets (the policy still tells the identities apart). Returns a list of
+  # { user, dataset, permissions }, sorted by dataset, permissions in table order.
+  permissionOrder = [ "send" "snapshot" "hold" "release" "bookmark" "destroy" "mount" ];
+  sourceGrants = user: identities:
+    let
+      ids = builtins.attrValues identities;
+      datasets = uniqueSorted (concatLists (map (i: i.datasets) ids));
+      permsFor = ds:
+        let wanted = concatLists (map (i: sourcePermissions i.preset i.allowDestroy)
+          (filter (i: elem ds i.datasets) ids));
+        in filter (p: elem p wanted) permissionOrder;
+    in
+    map (ds: { inherit user; dataset = ds; permissions = permsFor ds; }) datasets;
+
+  # Receive on the target, hardened as zfs-puller does it (`zfs receive -s -u -o readonly=on
+  # -o canmount=noauto -x mountpoint`): setting or excluding a property at receive time needs
+  # that property's permission. destroy+mount prune the puller's own sync snapshots.
+  # change-key: a raw (encrypted) receive carries the encryption properties.
+  targetPermissions = raw:
+    [ "create" "mount" "receive" "destroy" "canmount" "mountpoint" "readonly" ]
+    ++ (if raw then [ "change-key" ] else [ ]);
+
+  # Pipeline stages the gatekeeper may start, and where they live in nixpkgs
+  # (attribute name of the package, program name in its bin/).
+  toolPackages = {
+    lzop = { package = "lzop"; program = "lzop"; };
+    gzip = { package = "gzip"; program = "gzip"; };
+    pigz = { package = "pigz"; program = "pigz"; };
+    zstd = { package = "zstd"; program = "zstd"; };
+    zstdmt = { package = "zstd"; program = "zstdmt"; };
+    xz = { package = "xz"; program = "xz"; };
+    lz4 = { package = "lz4"; program = "lz4"; };
+    mbuffer = { package = "mbuffer"; program = "mbuffer"; };
+    socat = { package = "socat"; program = "socat"; };
+  };
+
+  tools = attrNames toolPackages;
+
+  # ---------------------------------------------------------------------------
+  # Validation. Each *Problem function returns null when the value is fine, or a
+  # sentence saying what is wrong (used verbatim in assertion messages).
+  # ---------------------------------------------------------------------------
+
+  # ZFS name rules (module/zcommon/zfs_namecheck.c): components of [A-Za-z0-9_.: -],
+  # separated by "/", no empty, "." or ".." component, shorter than 256 bytes.
+  # "%" is reserved for internal temporary clones; "@"/"#" would name a snapshot or
+  # bookmark, not a dataset. The pool name starts with a letter and is not reserved.
+  datasetNameProblem = name:
+    let
+      components = filter isString (builtins.split "/" name);
+      pool = head components;
+      badComponent = c: c == "" || c == "." || c == ".." || match "[A-Za-z0-9_.: -]+" c == null;
+    in
+    if !isString name then "is not a string"
+    else if name == "" then "is empty"
+    else if stringLength name > 255 then "is longer than 255 bytes"
+    else if hasPrefix "/" name then "starts with \"/\" (a dataset name, not a mountpoint)"
+    else if match ".*/" name != null then "ends with \"/\""
+    else if match ".*[@#].*" name != null then "names a snapshot or bookmark; give the dataset"
+    else if match ".*%.*" name != null then "contains \"%\", which ZFS reserves for temporary clones"
+    else if any badComponent components then
+      "has an empty, \".\" or \"..\" component or a character outside [A-Za-z0-9_.: -]"
+    else if match "[A-Za-z].*" pool == null then "has a pool name that does not start with a letter"
+    else if elem pool [ "mirror" "raidz" "draid" "log" ]
+      || match "(mirror|raidz|draid|spare).*" pool != null then "has a reserved pool name"
+    else if match "c[0-9].*" pool != null then "has a pool name that looks like a disk (c[0-9]...)"
+    else null;
+
+  isValidDatasetName = name: datasetNameProblem name == null;
+
+  # Key types the module accepts, with the start of the base64 blob that encodes the same
+  # type name (the blob starts with uint32 length + type name), so "ssh-ed25519 <rsa blob>"
+  # is caught. ssh-dss is refused: OpenSSH disabled DSA keys.
+  keyBlobPrefix = {
+    "ssh-ed25519" = "AAAAC3NzaC1lZDI1NTE5";
+    "ssh-rsa" = "AAAAB3NzaC1y";
+    "ecdsa-sha2-nistp256" = "AAAAE2VjZHNhLXNoYTItbmlzdHAy";
+    "ecdsa-sha2-nistp384" = "AAAAE2VjZHNhLXNoYTItbmlzdHAz";
+    "ecdsa-sha2-nistp521" = "AAAAE2VjZHNhLXNoYTItbmlzdHA1";
+    "sk-ssh-ed25519@openssh.com" = "AAAAGnNrLXNzaC1lZDI1NTE5QG9wZW5zc2guY29t";
+    "sk-ecdsa-sha2-nistp256@openssh.com" = "AAAAInNrLWVjZHNhLXNoYTItbmlzdHAyNTZAb3BlbnNzaC5j";
+  };
+
+  keyTypes = attrNames keyBlobPrefix;
+
+  # A bare OpenSSH public key: "TYPE BASE64 [COMMENT]". Options (restrict, command=, from=)
+  # are refused: the module writes the options itself.
+  publicKeyProblem = key:
+    let
+      m = match "([^ ]+) ([^ ]+)( [^[:cntrl:]]*)?" key;
+      type = head m;
+      blob = builtins.elemAt m 1;
+    in
+    if !isString key then "is not a string"
+    else if match "[^[:cntrl:]]*" key == null then "contains a newline or control character"
+    else if m == null then "is not of the form \"TYPE BASE64 [COMMENT]\""
+    else if !(keyBlobPrefix ? ${type}) then
+      "has key type \"${type}\"; expected one of: ${concatStringsSep " " keyTypes} (and no options before the key; the module writes them)"
+    else if match "[A-Za-z0-9+/]+={0,2}" blob == null || stringLength blob - (stringLength blob / 4) * 4 != 0 then
+      "has a key blob that is not base64"
+    else if !(hasPrefix keyBlobPrefix.${type} blob) then
+      "has a key blob that does not encode a ${type} key"
+    else null;
+
+  isValidPublicKey = key: publicKeyProblem key == null;
+
+  # Identity and job names end up as TOML bare keys, in authorized_keys command strings
+  # and in systemd unit names: keep them to one safe word.
+  namePattern = "[A-Za-z0-9_][A-Za-z0-9_-]*";
+  isValidName = name: match namePattern name != null && stringLength name <= 64;
+
+  # Snapshot name prefix, as the gatekeeper's policy loader takes it: a letter, then
+  # snapshot-name characters, at most 64. Never empty: an empty prefix would let the key
+  # destroy every snapshot of its datasets.
+  isValidSnapshotPrefix = p: match "[A-Za-z][A-Za-z0-9_.:-]*" p != null && stringLength p <= 64;
+
+  # "user@host:pool/dataset" as syncoid and zfs-puller take it. Returns null if malformed.
+  parseRemote = s:
+    let m = match "([A-Za-z0-9_][A-Za-z0-9_.-]*)@([A-Za-z0-9.-]+|[[][0-9A-Fa-f:.]+[]]):(.+)" s; in
+    if m == null then null
+    else { user = head m; host = builtins.elemAt m 1; dataset = builtins.elemAt m 2; };
+
+  remoteProblem = s:
+    let r = parseRemote s; in
+    if r == null then "is not of the form \"user@host:pool/dataset\""
+    else let p = datasetNameProblem r.dataset; in
+      if p != null then "names dataset \"${r.dataset}\", which ${p}" else null;
+
+  # ---------------------------------------------------------------------------
+  # Quoting
+  # ---------------------------------------------------------------------------
+
+  # TOML basic string. Names are validated before they get here; escaping stays complete
+  # for the characters that can still occur (paths, comments).
+  tomlString = s: "\"" + replaceStrings [ "\\" "\"" "\n" "\r" "\t" ] [ "\\\\" "\\\"" "\\n" "\\r" "\\t" ] s + "\"";
+  tomlList = list: "[" + concatStringsSep ", " (map tomlString list) + "]";
+  tomlBool = b: if b then "true" else "false";
+
+  # POSIX shell word, like nixpkgs lib.escapeShellArg: safe words stay bare.
+  escapeShellArg = arg:
+    if match "[[:alnum:],._+:@%/-]+" arg != null then arg
+    else "'" + replaceStrings [ "'" ] [ "'\\''" ] arg + "'";
+  escapeShellArgs = args: concatStringsSep " " (map escapeShellArg args);
+
+  # systemd unit name part (systemd.unit(5)): anything outside [a-zA-Z0-9_.-] becomes "-".
+  escapeUnitName = name:
+    concatMapStrings (s: if isString s then s else "-") (builtins.split "[^a-zA-Z0-9_.-]+" name);
+
+  # ---------------------------------------------------------------------------
+  # Source side: the policy file and authorized_keys
+  # ---------------------------------------------------------------------------
+
+  # Programs the policy must name: zfs and zpool always, plus every tool some identity uses.
+  # programPath: tool name -> absolute path (the module resolves it from pkgs).
+  policyPrograms = { zfs, zpool, programPath, identities }:
+    { inherit zfs zpool; }
+    // listToAttrs (map (t: { name = t; value = programPath t; })
+      (uniqueSorted (concatLists (map (i: i.tools) (builtins.attrValues identities)))));
+
+  # identities: name -> { datasets, preset, snapshotPrefix, allowDestroy, rawOnly, tools }
+  renderPolicy = { programs, audit, identities }:
+    let
+      programLines = concatMapStrings (n: "${n} = ${tomlString programs.${n}}\n") (attrNames programs);
+      auditLines =
+        (if audit.file != null then "file = ${tomlString audit.file}\n" else "")
+        + "syslog = ${tomlBool audit.syslog}\n"
+        + "required = true\n";
+      identitySection = name:
+        let i = identities.${name}; in
+        ''
+
+          [identity.${name}]
+          datasets = ${tomlList i.datasets}
+          preset = ${tomlString i.preset}
+          snapshot_prefix = ${tomlString i.snapshotPrefix}
+          allow_destroy = ${tomlBool i.allowDestroy}
+          raw_only = ${tomlBool i.rawOnly}
+          tools = ${tomlList i.tools}
+        '';
+    in
+    ''
+      # zfs-gatekeeper policy, generated by the NixOS module (services.zfs-gatekeeper).
+      # Edits here are lost on the next switch; change the NixOS configuration instead.
+
+      [programs]
+    ''
+    + programLines
+    + "\n[audit]\n"
+    + auditLines
+    + concatMapStrings identitySection (attrNames identities);
+
+  # One authorized_keys line: `restrict` turns off forwarding, PTY, agent, X11 and rc;
+  # the forced command pins the identity, whatever the client asks for.
+  authorizedKeyLine = { gatekeeper, policyFile, identity, key }:
+    "restrict,command=\"${gatekeeper} --policy ${policyFile} --identity ${identity}\" ${key}";
+
+  # ---------------------------------------------------------------------------
+  # Source side: the `zfs allow` script run by the zfs-gatekeeper-allow oneshot.
+  # grants: list of { user, dataset, permissions } (permissions: list of strings).
+  # ---------------------------------------------------------------------------
+  allowScript = { zfs, stateFile, grants }:
+    let
+      wantedLines = concatStringsSep "\n" (map (g: "${g.user}\t${g.dataset}") grants);
+      grantLine = g: "grant ${escapeShellArgs [ g.user (concatStringsSep "," g.permissions) g.dataset ]}\n";
+    in
+    ''
+      # zfs-gatekeeper-allow, generated by the zfs-gatekeeper NixOS module.
+      # Grants exactly the configured `zfs allow` permissions, and revokes the grants an
+      # earlier run made that the configuration no longer lists. Safe to run any number of times.
+      set -u
+
+      zfs=${escapeShellArg zfs}
+      state=${escapeShellArg stateFile}
+      failed=0
+
+      # One "user<TAB>dataset" per line (ZFS names never contain a TAB or a newline).
+      wanted=${escapeShellArg wantedLines}
+
+      # Revoke what an earlier run granted and the configuration no longer lists.
+      if [ -f "$state" ]; then
+        while IFS=$'\t' read -r user dataset; do
+          [ -n "$dataset" ] || continue
+          case $'\n'"$wanted"$'\n' in
+            *$'\n'"$user"$'\t'"$dataset"$'\n'*) ;;
+            *)
+              if "$zfs" unallow -u "$user" "$dataset"; then
+                echo "zfs-gatekeeper-allow: revoked every permission of $user on $dataset" >&2
+              else
+                echo "zfs-gatekeeper-allow: could not revoke the permissions of $user on $dataset (dataset or user gone?)" >&2
+              fi
+              ;;
+          esac
+        done < "$state"
+      fi
+
+      # grant USER PERMISSIONS DATASET: afterwards USER holds exactly PERMISSIONS on DATASET
+      # and its descendants. Permissions this module never grants are revoked too.
+      grant() {
+        if "$zfs" unallow -u "$1" "$3" && "$zfs" allow -u "$1" "$2" "$3"; then
+          echo "zfs-gatekeeper-allow: $1 may $2 on $3" >&2
+        else
+          echo "zfs-gatekeeper-allow: could not set the permissions of $1 on $3" >&2
+          failed=1
+        fi
+      }
+
+    ''
+    + concatMapStrings grantLine grants
+    + ''
+
+      # Remember what was granted, so that a later run can revoke it.
+      if [ -n "$wanted" ]; then
+        printf '%s\n' "$wanted" > "$state" || failed=1
+      else
+        : > "$state" || failed=1
+      fi
+      exit "$failed"
+    '';
+
+  # ---------------------------------------------------------------------------
+  # Target side: per-run delegation for the puller (like nixpkgs' syncoid unit), and the
+  # zfs-puller configuration file.
+  # ---------------------------------------------------------------------------
+
+  # Grant on the target dataset, or on its parent when the target does not exist yet
+  # (the first, full receive creates it).
+  targetAllowScript = { zfs, user, permissions, dataset }:
+    let
+      perms = concatStringsSep "," permissions;
+      parent = builtins.dirOf dataset;
+    in
+    ''
+      # Generated by the zfs-puller NixOS module: delegate receive permissions for one run.
+      if ${escapeShellArgs [ zfs "list" "-H" "-o" "name" dataset ]} > /dev/null 2>&1; then
+        exec ${escapeShellArgs [ zfs "allow" "-u" user perms dataset ]}
+    ''
+    + (if parent != "." then ''
+      else
+        exec ${escapeShellArgs [ zfs "allow" "-u" user perms parent ]}
+    '' else "")
+    + ''
+      fi
+    '';
+
+  # Revoke on the target and on its parent: the pre-run script may have used either.
+  targetUnallowScript = { zfs, user, permissions, dataset }:
+    let
+      perms = concatStringsSep "," permissions;
+      parent = builtins.dirOf dataset;
+    in
+    ''
+      # Generated by the zfs-puller NixOS module: take back what the pre-run script granted.
+      rc=0
+      ${escapeShellArgs [ zfs "unallow" "-u" user perms dataset ]} || rc=1
+    ''
+    + (if parent != "." then ''
+      ${escapeShellArgs [ zfs "unallow" "-u" user perms parent ]} || rc=1
+    '' else "")
+    + ''
+      exit "$rc"
+    '';
+
+  # jobs: name -> { source, target, sshKey, knownHosts, recursive, raw }
+  renderPullerConfig = { programs, jobs }:
+    let
+      jobSection = name:
+        let j = jobs.${name}; in
+        ''
+
+          [job.${name}]
+          source = ${tomlString j.source}
+          target = ${tomlString j.target}
+          ssh_key = ${tomlString j.sshKey}
+          known_hosts = ${tomlString j.knownHosts}
+          recursive = ${tomlBool j.recursive}
+          raw = ${tomlBool j.raw}
+        '';
+    in
+    ''
+      # zfs-puller configuration, generated by the NixOS module (services.zfs-puller).
+      # Edits here are lost on the next switch; change the NixOS configuration instead.
+
+      [programs]
+    ''
+    + concatMapStrings (n: "${n} = ${tomlString programs.${n}}\n") (attrNames programs)
+    + concatMapStrings jobSection (attrNames jobs);
+
+in
+{
+  inherit
+    presetPermissions presets sourcePermissions sourceGrants permissionOrder targetPermissions toolPackages tools
+    datasetNameProblem isValidDatasetName keyBlobPrefix keyTypes publicKeyProblem
+    isValidPublicKey namePattern isValidName isValidSnapshotPrefix parseRemote remoteProblem
+    tomlString tomlList escapeShellArg escapeShellArgs escapeUnitName
+    policyPrograms renderPolicy authorizedKeyLine allowScript
+    targetAllowScript targetUnallowScript renderPullerConfig
+    uniqueSorted;
+}

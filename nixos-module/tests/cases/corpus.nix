@@ -1,0 +1,14 @@
+# Policy for the gatekeeper contract check (tests/run with a gatekeeper binary): the identity
+# the syncoid corpus was recorded against. Datasets tank/data and "tank/my data", preset
+# syncoid-pull, every tool except socat.
+{
+  services.zfs-gatekeeper = {
+    enable = true;
+    identities.corpus = {
+      publicKeys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICsm+h8IZ+Tomp8GVnDxpp9Rcs129GtMhA2CnEv3FWfM root@backup" ];
+      datasets = [ "tank/data" "tank/my data" ];
+      preset = "syncoid-pull";
+      tools = [ "lzop" "gzip" "pigz" "zstd" "zstdmt" "xz" "lz4" "mbuffer" ];
+    };
+  };
+}

@@ -1,0 +1,7 @@
+# The golden cases: name -> module. tests/run and the flake check eval-nixpkgs iterate this.
+{
+  source = ./source.nix;
+  target = ./target.nix;
+  syncoid-target = ./syncoid-target.nix;
+  corpus = ./corpus.nix;
+}

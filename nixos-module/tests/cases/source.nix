@@ -1,0 +1,29 @@
+# Golden case "source": the README's source example plus a second identity that exercises
+# the other branches (preset puller, rawOnly, no destroy, a dataset name with a space,
+# an audit file, several key types, and mkMerge/mkForce).
+{ lib, ... }:
+{
+  imports = [ ../../examples/source.nix ];
+
+  config = lib.mkMerge [
+    {
+      services.zfs-gatekeeper = {
+        audit.file = "/var/log/zfs-gatekeeper/audit.jsonl";
+        identities.offsite = {
+          publicKeys = [
+            "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBP75rX6yXHqszzU7dzsY4FQxHWQkSTdduhsD03zlnF/SaSXxqjhX2nSLObodz2u+wC/apnlx1eYY6GSi6CeI/3M= offsite key"
+            "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCrRvnJGDX55AzdOjy65dccKWnQsHNZ9sXN8iZTuDMtyFQxEs5yTCxNMTOr6FcRINXmzXDGCUGS+f2tJbZL7aYeMFVFodfX9hEeV2XX0rk08oYx3gkR5t5hkNw4B0ciLBokoKJU5W/AzrW78gvn0TzBuH5n8M2y2O2z6oZhjCvtQRnO0MVfjfSSJk5gCYR/xx6xcQzvWi64Spu1+I9kFNLmKDFBYBHOT2lT0+j/+hKvPlypR5fxZ3+8Nt00mKumAQuuAVRT1P7YAqOiTf46yRPR/6fGiofMxGf6ikZWVInncI0Wc1VXK669irmu1URVs6xT+rauZd2D/xaDJmwtojocJ/xqeOltuLFoBCljM2goQXA8QXWHWF2VfnhuIAA/XrNg62rR2+3N2OyqJbjOS8lWwBLqXxh13LnKmnHlE7vxXX/o+UYJ601aBTBF51kIcxEwWsObrUBU6sHKx+FSfrBOPXTHhH5s9D8xef61kbsmJB6J1vBRzIONp2zmWOQFs+0= legacy@offsite"
+          ];
+          datasets = [ "NIXROOT/home" "tank/my data" ];
+          preset = "puller";
+          snapshotPrefix = "zfs-puller_";
+          allowDestroy = false;
+          rawOnly = true;
+          tools = [ "lzop" ];
+        };
+      };
+    }
+    # Priority handling: the forced value wins over the plain definition above.
+    { services.zfs-gatekeeper.identities.offsite.tools = lib.mkForce [ "zstd" "mbuffer" ]; }
+  ];
+}

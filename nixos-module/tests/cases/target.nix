@@ -1,0 +1,15 @@
+# Golden case "target": the README's zfs-puller example plus a raw, recursive, hourly job
+# from an IPv6 source into a dataset name with a space, without retention.
+{
+  imports = [ ../../examples/target.nix ];
+
+  services.zfs-puller.jobs.offsite-data = {
+    source = "zfs-backup@[2001:db8::7]:tank/my data";
+    target = "b/offsite/my data";
+    sshKey = "/var/lib/zfs-puller/offsite_ed25519";
+    knownHosts = "/var/lib/zfs-puller/known_hosts";
+    startAt = "hourly";
+    recursive = true;
+    raw = true;
+  };
+}

@@ -1,0 +1,106 @@
+# Structure checks of flake.nix and tests/vm.nix, evaluated with a stand-in nixpkgs
+# (stubs/flake-nixpkgs.nix): the outputs exist and have the right shape, the flake's module
+# wires its package, and the VM test's node configurations pass the module's assertions.
+# The value is one "PASS name" / "FAIL name: ..." line per check; tests/run prints them.
+{ lib ? import ./minilib.nix }:
+
+let
+  inherit (builtins) attrNames concatStringsSep elem filter head isAttrs isFunction isString length map match stringLength toJSON tryEval;
+
+  flake = import ../../flake.nix;
+  nixpkgs = import ./stubs/flake-nixpkgs.nix;
+  outputs = flake.outputs { inherit self nixpkgs; };
+  self = outputs // { outPath = toString ../..; };
+
+  system = "x86_64-linux";
+  package = outputs.packages.${system}.default;
+  vm = outputs.checks.${system}.vm;
+
+  harness = case: import ./harness.nix { inherit lib case; };
+
+  # The VM test's own config blocks, found by their _file tag.
+  nodeModule = node: tag: head (filter (m: isAttrs m && (m._file or null) == tag) vm.nodes.${node}.imports);
+  # Functions cannot be compared: apply the node's first import and look for the package wiring.
+  vmFlakeModule = node:
+    let m = head vm.nodes.${node}.imports { pkgs = import ./stubs/pkgs.nix; inherit lib; }; in
+    m.imports == [ ../. ] && m.services.zfs-gatekeeper.package.content.outPath == package.outPath;
+  vmSource = harness (nodeModule "source" "vm.nix#source-config");
+  vmTarget = harness (nodeModule "target" "vm.nix#target-config");
+
+  # The flake's module (package defaults included) evaluated with the stubs.
+  viaFlake = (lib.evalModules {
+    modules = [ outputs.nixosModules.default ./stubs/nixos.nix ./cases/source.nix ];
+    specialArgs = { pkgs = import ./stubs/pkgs.nix; };
+  }).config;
+
+  noIdentities = (harness { services.zfs-gatekeeper.enable = true; }).config;
+
+  rows = [
+    {
+      name = "module: no identities gives a warning, not an error";
+      ok = length noIdentities.warnings == 1 && noIdentities.users.users ? zfs-backup;
+    }
+    { name = "flake: inputs name nixpkgs"; ok = attrNames flake.inputs == [ "nixpkgs" ]; }
+    { name = "flake: outputs"; ok = attrNames outputs == [ "checks" "nixosModules" "overlays" "packages" ]; }
+    { name = "flake: packages for x86_64-linux and aarch64-linux"; ok = attrNames outputs.packages == [ "aarch64-linux" "x86_64-linux" ]; }
+    { name = "flake: package is the meson build"; ok = package.pname == "zfs-gatekeeper" && map (p: p.name) package.nativeBuildInputs == [ "meson" "ninja" "pkg-config" ]; }
+    {
+      name = "flake: package build inputs";
+      ok = map (p: p.name) package.buildInputs == [ "pegtl" "libseccomp" "libcap" "spdlog" "doctest" "tomlplusplus" "nlohmann_json" "zlib" ];
+    }
+    { name = "flake: nixosModules.default is a module function"; ok = isFunction outputs.nixosModules.default; }
+    { name = "flake: overlay provides pkgs.zfs-gatekeeper"; ok = (outputs.overlays.default nixpkgs.legacyPackages.${system} { }).zfs-gatekeeper.pname == "zfs-gatekeeper"; }
+    {
+      name = "flake: the module defaults to the flake's package (both sides)";
+      ok = viaFlake.services.zfs-gatekeeper.package.outPath == package.outPath
+        && viaFlake.services.zfs-puller.package.outPath == package.outPath;
+    }
+    {
+      name = "flake: checks";
+      ok = attrNames outputs.checks.${system} == [ "eval-nixos-source" "eval-nixos-syncoid-target" "eval-nixos-target" "eval-nixpkgs" "vm" ];
+    }
+    {
+      name = "flake: eval-nixpkgs diffs every golden file";
+      ok = match ".*diff -u /nix/store/[a-z0-9]+-policy.toml /nix/store/[0-9a-f]+-golden-source-policy.toml\n.*diff -u /nix/store/[a-z0-9]+-zfs-puller.toml /nix/store/[0-9a-f]+-golden-target-zfs-puller.toml\n.*touch [$]out\n" outputs.checks.${system}.eval-nixpkgs.script != null;
+    }
+    {
+      name = "flake: eval-nixos checks evaluate a NixOS system";
+      ok = match ".*nixos-system[.]drv.*" outputs.checks.${system}.eval-nixos-source.script != null;
+    }
+    { name = "vm: runNixOSTest named zfs-gatekeeper"; ok = vm.name == "zfs-gatekeeper"; }
+    { name = "vm: two nodes, source and target"; ok = attrNames vm.nodes == [ "source" "target" ]; }
+    {
+      name = "vm: both nodes import the flake's module";
+      ok = isFunction (head vm.nodes.source.imports) && isFunction (head vm.nodes.target.imports)
+        && vmFlakeModule "source" && vmFlakeModule "target";
+    }
+    {
+      name = "vm: test script covers full and incremental pull, zfs allow, hostile commands";
+      ok = isString vm.testScript
+        && match ".*zfs allow -u backup rename,destroy.*full pull.*incremental pull.*hostile commands are refused.*" vm.testScript != null;
+    }
+    {
+      name = "vm: source node config passes the module's assertions";
+      ok = vmSource.config.services.zfs-gatekeeper.enable
+        && length vmSource.config.users.users.backup.openssh.authorizedKeys.keys == 2;
+    }
+    {
+      name = "vm: source node grants no destroy";
+      ok = match ".*grant backup bookmark.*" vmSource.files."zfs-gatekeeper-allow.sh" == null
+        && match ".*\ngrant backup send,snapshot,hold,release,bookmark tank/data\n.*" vmSource.files."zfs-gatekeeper-allow.sh" != null;
+    }
+    {
+      name = "vm: target node config passes the module's assertions";
+      ok = vmTarget.config.services.zfs-puller.jobs.data.target == "b/puller-data"
+        && vmTarget.config.services.sanoid.templates.backup.autosnap == false
+        && vmTarget.config.services.syncoid.commands.pull-data.source == "backup@source:tank/data";
+    }
+  ];
+
+  show = row:
+    let r = tryEval row.ok; in
+    if r.success && r.value == true then "PASS ${row.name}"
+    else if r.success then "FAIL ${row.name}"
+    else "FAIL ${row.name}: evaluation error (run with --show-trace)";
+in
+concatStringsSep "\n" (map show rows) + "\n"

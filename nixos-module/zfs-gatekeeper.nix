@@ -1,0 +1,331 @@
+# Source side: services.zfs-gatekeeper. A system user whose only way in is the gatekeeper,
+# the policy file, one authorized_keys line per key, and the `zfs allow` delegation.
+# All text is rendered by ./lib.nix (pure, builtins only); this file only wires options.
+{ config, lib, pkgs, ... }:
+
+let
+  inherit (lib) mkOption mkEnableOption mkIf types literalExpression;
+  zg = import ./lib.nix;
+  cfg = config.services.zfs-gatekeeper;
+
+  # The booted system's zfs, as nixpkgs' syncoid module does: the userland must match the
+  # loaded kernel module, which the booted system guarantees and pkgs.zfs does not.
+  zfs = "/run/booted-system/sw/bin/zfs";
+  zpool = "/run/booted-system/sw/bin/zpool";
+
+  gatekeeper = "${cfg.package}/bin/zfs-gatekeeper";
+
+  programPath = tool:
+    let t = zg.toolPackages.${tool}; in "${pkgs.${t.package}}/bin/${t.program}";
+
+  policyText = zg.renderPolicy {
+    programs = zg.policyPrograms { inherit zfs zpool programPath; identities = cfg.identities; };
+    audit = cfg.audit;
+    identities = cfg.identities;
+  };
+
+  authorizedKeys = builtins.concatLists (lib.mapAttrsToList
+    (name: identity: map
+      (key: zg.authorizedKeyLine {
+        inherit gatekeeper key;
+        policyFile = cfg.policyFile;
+        identity = name;
+      })
+      identity.publicKeys)
+    cfg.identities);
+
+  allowScript = pkgs.writeShellScript "zfs-gatekeeper-allow" (zg.allowScript {
+    inherit zfs;
+    stateFile = "/var/lib/zfs-gatekeeper/zfs-allow.state";
+    grants = zg.sourceGrants cfg.user cfg.identities;
+  });
+
+  identityAssertions = name: identity:
+    [
+      {
+        assertion = zg.isValidName name;
+        message = "services.zfs-gatekeeper.identities.\"${name}\": the identity name must match ${zg.namePattern}, at most 64 characters (it becomes a TOML key and a word in the forced command).";
+      }
+      {
+        assertion = identity.datasets != [ ];
+        message = "services.zfs-gatekeeper.identities.${name}.datasets is empty: an identity must list at least one dataset it may pull.";
+      }
+      {
+        assertion = builtins.elem identity.preset zg.presets;
+        message = "services.zfs-gatekeeper.identities.${name}.preset = \"${identity.preset}\" is not a known preset; use one of: ${builtins.concatStringsSep ", " zg.presets}.";
+      }
+      {
+        assertion = zg.isValidSnapshotPrefix identity.snapshotPrefix;
+        message = "services.zfs-gatekeeper.identities.${name}.snapshotPrefix = \"${identity.snapshotPrefix}\" must be non-empty, start with a letter and use [A-Za-z0-9_.:-], at most 64 characters (an empty prefix would cover every snapshot).";
+      }
+      {
+        assertion = identity.publicKeys != [ ];
+        message = "services.zfs-gatekeeper.identities.${name}.publicKeys is empty: nobody could log in as this identity.";
+      }
+    ]
+    ++ map
+      (ds: {
+        assertion = zg.isValidDatasetName ds;
+        message = "services.zfs-gatekeeper.identities.${name}.datasets: \"${ds}\" is not a dataset name ZFS accepts: it ${toString (zg.datasetNameProblem ds)}.";
+      })
+      identity.datasets
+    ++ map
+      (key: {
+        assertion = zg.isValidPublicKey key;
+        message = "services.zfs-gatekeeper.identities.${name}.publicKeys: \"${key}\" does not parse as an OpenSSH public key: it ${toString (zg.publicKeyProblem key)}.";
+      })
+      identity.publicKeys;
+in
+{
+
+  # Interface
+
+  options.services.zfs-gatekeeper = {
+    enable = mkEnableOption "zfs-gatekeeper, the SSH forced command that lets backup hosts pull ZFS snapshots without a shell";
+
+    package = mkOption {
+      type = types.package;
+      default = pkgs.zfs-gatekeeper;
+      defaultText = literalExpression "pkgs.zfs-gatekeeper";
+      description = ''
+        The zfs-gatekeeper package (the flake's `packages.<system>.default`; the flake's
+        `nixosModules.default` sets it). Its `bin/zfs-gatekeeper` is the forced command and
+        the login shell of {option}`services.zfs-gatekeeper.user`.
+      '';
+    };
+
+    user = mkOption {
+      type = types.str;
+      default = "zfs-backup";
+      example = "backup";
+      description = ''
+        System user the pulling hosts log in as. It is created with the gatekeeper as its
+        login shell, receives the authorized_keys lines of every identity, and is granted
+        exactly the `zfs allow` permissions the identities' presets need.
+      '';
+    };
+
+    policyFile = mkOption {
+      type = types.str;
+      default = "/etc/zfs-gatekeeper/policy.toml";
+      readOnly = true;
+      description = ''
+        Where the generated policy is written: a root-owned copy (not a symlink, the
+        gatekeeper opens it with O_NOFOLLOW), mode 0444. Read only; validate it with
+        `zfs-gatekeeper --policy /etc/zfs-gatekeeper/policy.toml --check`.
+      '';
+    };
+
+    audit = {
+      file = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "/var/log/zfs-gatekeeper/audit.jsonl";
+        description = ''
+          JSON-lines audit log, one record per request. Its directory is created owned by
+          {option}`services.zfs-gatekeeper.user`, mode 0750. `null`: no file, only syslog.
+        '';
+      };
+
+      syslog = mkOption {
+        type = types.bool;
+        default = true;
+        description = ''
+          Send audit records to syslog (the journal on NixOS). The policy marks auditing as
+          required: a request whose record cannot be written is denied.
+        '';
+      };
+    };
+
+    identities = mkOption {
+      default = { };
+      description = ''
+        One entry per pulling key (or group of keys): what it may reach and do. The
+        attribute name is the identity name of the policy (`[identity.<name>]`).
+      '';
+      example = literalExpression ''
+        {
+          optinix-home = {
+            publicKeys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... root@backup" ];
+            datasets = [ "NIXROOT/home" ];
+            preset = "syncoid-pull";
+            tools = [ "lzop" "mbuffer" ];
+          };
+        }
+      '';
+      type = types.attrsOf (types.submodule {
+        options = {
+          publicKeys = mkOption {
+            type = types.listOf types.str;
+            # An empty list is caught by an assertion with a clearer message than
+            # "used but not defined".
+            default = [ ];
+            example = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... root@backup" ];
+            description = ''
+              OpenSSH public keys, bare (`TYPE BASE64 [COMMENT]`, no options). Each gets one
+              authorized_keys line `restrict,command="... --identity <name>" <key>`.
+            '';
+          };
+
+          datasets = mkOption {
+            type = types.listOf types.str;
+            default = [ ];
+            example = [ "NIXROOT/home" ];
+            description = ''
+              Dataset subtrees this identity may read (and, per preset, snapshot, hold,
+              bookmark and prune). Matched component by component: `tank/data` never
+              matches `tank/database`.
+            '';
+          };
+
+          preset = mkOption {
+            type = types.str;
+            default = "syncoid-pull";
+            example = "puller";
+            description = ''
+              What the identity may run: `syncoid-pull` (what syncoid sends when it pulls),
+              `puller` (exactly what zfs-puller sends) or `read-only` (sends of existing
+              snapshots only).
+            '';
+          };
+
+          snapshotPrefix = mkOption {
+            type = types.str;
+            default = "syncoid_";
+            example = "zfs-puller_";
+            description = ''
+              Snapshots this identity may create, hold, release, bookmark and destroy must
+              start with this prefix. syncoid names its sync snapshots `syncoid_...`.
+            '';
+          };
+
+          allowDestroy = mkOption {
+            type = types.bool;
+            default = true;
+            description = ''
+              Whether the identity may destroy its own (prefixed) snapshots; syncoid prunes
+              its old sync snapshots this way. `false`: this key can never destroy anything,
+              and the user is not granted the `destroy` permission for it.
+            '';
+          };
+
+          rawOnly = mkOption {
+            type = types.bool;
+            default = false;
+            description = ''
+              Every send must be raw (`zfs send -w`): the target only ever sees the
+              encrypted stream. With syncoid, pass `--sendoptions=w`.
+            '';
+          };
+
+          tools = mkOption {
+            type = types.listOf (types.enum zg.tools);
+            default = [ "lzop" "mbuffer" ];
+            example = [ "zstd" "mbuffer" ];
+            description = ''
+              Pipeline stages the identity may start after `zfs send` (compressors, mbuffer,
+              socat). Their absolute paths are written into the policy from pkgs.
+            '';
+          };
+        };
+      });
+    };
+  };
+
+  # Implementation
+
+  config = mkIf cfg.enable {
+    assertions =
+      [
+        {
+          assertion = cfg.audit.file != null || cfg.audit.syslog;
+          message = "services.zfs-gatekeeper.audit: set audit.file or keep audit.syslog = true; the policy requires an audit sink.";
+        }
+        {
+          assertion = cfg.audit.file == null || builtins.substring 0 1 (toString cfg.audit.file) == "/";
+          message = "services.zfs-gatekeeper.audit.file must be an absolute path.";
+        }
+        {
+          assertion = cfg.user != "root";
+          message = "services.zfs-gatekeeper.user must not be root: the gatekeeper runs as an unprivileged user with zfs allow delegation.";
+        }
+      ]
+      ++ builtins.concatLists (lib.mapAttrsToList identityAssertions cfg.identities);
+
+    # Not an assertion: with no identities the allow unit still revokes earlier grants.
+    warnings = lib.optional (cfg.identities == { })
+      "services.zfs-gatekeeper has no identities: the policy allows nothing and `zfs-gatekeeper --check` rejects it; zfs-gatekeeper-allow.service still revokes earlier grants.";
+
+    users.users.${cfg.user} = {
+      isSystemUser = true;
+      group = cfg.user;
+      description = "zfs-gatekeeper: pulls of ZFS snapshots over SSH";
+      # No home to write to: nothing the client sends is ever stored.
+      home = "/var/empty";
+      createHome = false;
+      # The login shell is the gatekeeper itself: sshd runs `<shell> -c '<forced command>'`,
+      # so no shell binary ever parses client-controlled text (the Shellshock class).
+      shell = gatekeeper;
+      openssh.authorizedKeys.keys = authorizedKeys;
+    };
+
+    users.groups.${cfg.user} = { };
+
+    environment.etc."zfs-gatekeeper/policy.toml" = {
+      text = policyText;
+      # A mode makes NixOS copy the file instead of linking it into the store: the
+      # gatekeeper opens it with O_NOFOLLOW and requires root ownership, no group/world write.
+      mode = "0444";
+    };
+
+    # The audit file's directory belongs to the gatekeeper user (it writes the records).
+    systemd.tmpfiles.rules = lib.optional (cfg.audit.file != null)
+      "d ${builtins.dirOf (toString cfg.audit.file)} 0750 ${cfg.user} ${cfg.user} - -";
+
+    systemd.services.zfs-gatekeeper-allow = {
+      description = "Delegate exactly the configured zfs permissions to ${cfg.user}";
+      wantedBy = [ "multi-user.target" ];
+      # Pools are imported and datasets exist only after zfs.target.
+      after = [ "zfs.target" ];
+      serviceConfig = {
+        Type = "oneshot";
+        RemainAfterExit = true;
+        ExecStart = "${allowScript}";
+        # Remembers what was granted so a later run can revoke what is no longer configured.
+        StateDirectory = "zfs-gatekeeper";
+        StateDirectoryMode = "0700";
+        # zfs allow needs root's CAP_SYS_ADMIN on /dev/zfs and nothing else.
+        CapabilityBoundingSet = [ "CAP_SYS_ADMIN" ];
+        # No setuid helper or file capability may raise privileges.
+        NoNewPrivileges = true;
+        # Only /dev/zfs and the standard pseudo devices.
+        DevicePolicy = "closed";
+        DeviceAllow = [ "/dev/zfs rw" ];
+        # The script talks to the kernel and nscd only; no network.
+        PrivateNetwork = true;
+        RestrictAddressFamilies = [ "AF_UNIX" ];
+        # Whole file system read-only except the StateDirectory.
+        ProtectSystem = "strict";
+        ProtectHome = true;
+        PrivateTmp = true;
+        # zfs allow never loads modules, reads kernel logs, sets the clock or the hostname.
+        ProtectKernelModules = true;
+        ProtectKernelLogs = true;
+        ProtectClock = true;
+        ProtectHostname = true;
+        # No new namespaces, no realtime scheduling, no setuid/setgid files created.
+        RestrictNamespaces = true;
+        RestrictRealtime = true;
+        RestrictSUIDSGID = true;
+        # No personality changes, no W+X memory.
+        LockPersonality = true;
+        MemoryDenyWriteExecute = true;
+        # Native system calls from the service set only (ioctl on /dev/zfs is in it).
+        SystemCallArchitectures = "native";
+        SystemCallFilter = [ "@system-service" ];
+        # The state file is readable by root only.
+        UMask = "0077";
+      };
+    };
+  };
+}

@@ -1,0 +1,308 @@
+# Target side: services.zfs-puller. One hardened systemd service + timer per job that pulls
+# a dataset from a gatekeeper-protected source; optional retention through upstream sanoid.
+# All text is rendered by ./lib.nix (pure, builtins only); this file only wires options.
+{ config, lib, pkgs, ... }:
+
+let
+  inherit (lib) mkOption mkEnableOption mkIf types literalExpression;
+  zg = import ./lib.nix;
+  cfg = config.services.zfs-puller;
+
+  # The booted system's zfs: the userland must match the loaded kernel module
+  # (same choice and reason as nixpkgs' syncoid module).
+  zfs = "/run/booted-system/sw/bin/zfs";
+
+  user = "zfs-puller";
+  configFile = "/etc/zfs-puller/config.toml";
+
+  configText = zg.renderPullerConfig {
+    programs = {
+      inherit zfs;
+      ssh = "${pkgs.openssh}/bin/ssh";
+    };
+    jobs = cfg.jobs;
+  };
+
+  unitName = name: "zfs-puller-${zg.escapeUnitName name}";
+
+  retentionWanted = r: r.hourly + r.daily + r.weekly + r.monthly + r.yearly > 0;
+  jobsWithRetention = lib.filterAttrs (_: job: retentionWanted job.retention) cfg.jobs;
+
+  jobService = name: job:
+    let
+      args = {
+        inherit zfs user;
+        permissions = zg.targetPermissions job.raw;
+        dataset = job.target;
+      };
+      allow = pkgs.writeShellScript "zfs-puller-allow-${zg.escapeUnitName name}" (zg.targetAllowScript args);
+      unallow = pkgs.writeShellScript "zfs-puller-unallow-${zg.escapeUnitName name}" (zg.targetUnallowScript args);
+    in
+    {
+      description = "zfs-puller: pull ${job.source} into ${job.target}";
+      after = [ "network-online.target" "zfs.target" ];
+      wants = [ "network-online.target" ];
+      serviceConfig = {
+        Type = "oneshot";
+        ExecStart = zg.escapeShellArgs [ "${cfg.package}/bin/zfs-puller" "--config" configFile "--job" name ];
+        # "+": only these two run as root, to delegate receive on the target for this run
+        # and take it back afterwards; "-": a failed unallow does not mask the run's result.
+        ExecStartPre = [ "+${allow}" ];
+        ExecStopPost = [ "-+${unallow}" ];
+        User = user;
+        Group = user;
+        # Private key and ControlMaster socket live here, readable by the puller only.
+        StateDirectory = "zfs-puller";
+        StateDirectoryMode = "0700";
+        RuntimeDirectory = "zfs-puller/${zg.escapeUnitName name}";
+        RuntimeDirectoryMode = "0700";
+        # Two jobs must not share SSH control sockets or temporary files.
+        PrivateTmp = true;
+        # Empty capability sets: everything ZFS-side comes from `zfs allow` delegation.
+        AmbientCapabilities = "";
+        CapabilityBoundingSet = "";
+        # No setuid binary or file capability can raise privileges.
+        NoNewPrivileges = true;
+        # /dev/zfs and the standard pseudo devices only.
+        DevicePolicy = "closed";
+        DeviceAllow = [ "/dev/zfs rw" ];
+        # Read-only view of the whole system; writable: StateDirectory, RuntimeDirectory.
+        ProtectSystem = "strict";
+        # No access to /home, /root, /run/user.
+        ProtectHome = true;
+        # Only the puller's own processes are visible in /proc, and no kernel internals.
+        ProtectProc = "invisible";
+        ProcSubset = "pid";
+        # It never sets the clock or the hostname.
+        ProtectClock = true;
+        ProtectHostname = true;
+        # Kernel logs, modules, sysctls and cgroups stay out of reach.
+        ProtectKernelLogs = true;
+        ProtectKernelModules = true;
+        ProtectKernelTunables = true;
+        ProtectControlGroups = true;
+        # Mounts made by the unit stay in its own namespace (receive uses -u: it mounts nothing).
+        PrivateMounts = true;
+        # A user namespace where only the puller's uid is mapped (as in nixpkgs' syncoid unit).
+        PrivateUsers = true;
+        # SysV IPC objects die with the run.
+        RemoveIPC = true;
+        # No personality changes, no W+X memory (no JIT anywhere in ssh or zfs).
+        LockPersonality = true;
+        MemoryDenyWriteExecute = true;
+        # No new namespaces, no realtime scheduling, no setuid/setgid files created.
+        RestrictNamespaces = true;
+        RestrictRealtime = true;
+        RestrictSUIDSGID = true;
+        # ssh needs IP; zfs and nscd need AF_UNIX.
+        RestrictAddressFamilies = [ "AF_UNIX" "AF_INET" "AF_INET6" ];
+        # Native system calls only, from the service set minus groups ssh and zfs do not use.
+        SystemCallArchitectures = "native";
+        SystemCallFilter = [
+          "@system-service"
+          # The groups nixpkgs' syncoid unit drops after measuring zfs send/receive over ssh
+          # (recipe in nixos/modules/services/backup/syncoid.nix). Re-measure for zfs-puller.
+          "~@aio"
+          "~@chown"
+          "~@keyring"
+          "~@memlock"
+          "~@privileged"
+          "~@resources"
+          "~@setuid"
+          "~@timer"
+        ];
+        # Files it creates (ControlMaster socket, logs) are private.
+        UMask = "0077";
+      };
+    };
+in
+{
+
+  # Interface
+
+  options.services.zfs-puller = {
+    enable = mkEnableOption "zfs-puller, which pulls ZFS datasets from gatekeeper-protected sources";
+
+    package = mkOption {
+      type = types.package;
+      default = pkgs.zfs-gatekeeper;
+      defaultText = literalExpression "pkgs.zfs-gatekeeper";
+      description = ''
+        Package providing `bin/zfs-puller` (the same meson project builds both programs;
+        the flake's `nixosModules.default` sets it).
+      '';
+    };
+
+    jobs = mkOption {
+      default = { };
+      description = ''
+        Pull jobs. Each becomes `zfs-puller-<name>.service`, started by
+        `zfs-puller-<name>.timer`, and a `[job.<name>]` section of
+        `/etc/zfs-puller/config.toml`.
+      '';
+      example = literalExpression ''
+        {
+          optinix-home = {
+            source = "zfs-backup@optinix:NIXROOT/home";
+            target = "b/optinix-home";
+            sshKey = "/var/lib/zfs-puller/id_ed25519";
+            retention = { daily = 14; weekly = 8; monthly = 12; };
+          };
+        }
+      '';
+      type = types.attrsOf (types.submodule {
+        options = {
+          source = mkOption {
+            type = types.str;
+            example = "zfs-backup@optinix:NIXROOT/home";
+            description = "Remote dataset, `user@host:pool/dataset`; the user is the gatekeeper user.";
+          };
+
+          target = mkOption {
+            type = types.str;
+            example = "b/optinix-home";
+            description = "Local dataset to receive into. Created by the first (full) pull.";
+          };
+
+          sshKey = mkOption {
+            type = types.str;
+            example = "/var/lib/zfs-puller/id_ed25519";
+            description = ''
+              Private key file, readable by the `zfs-puller` user. A string, so the key is
+              never copied into the world-readable Nix store.
+            '';
+          };
+
+          knownHosts = mkOption {
+            type = types.str;
+            default = "/etc/ssh/ssh_known_hosts";
+            description = ''
+              known_hosts file the source's host key is checked against (host key checking
+              is always on). The default is the file NixOS writes from
+              {option}`programs.ssh.knownHosts`.
+            '';
+          };
+
+          startAt = mkOption {
+            type = types.str;
+            default = "daily";
+            example = "*-*-* 02:30:00";
+            description = "When to pull, as a systemd calendar event (systemd.time(7)).";
+          };
+
+          recursive = mkOption {
+            type = types.bool;
+            default = false;
+            description = "Also pull the child datasets of the source.";
+          };
+
+          raw = mkOption {
+            type = types.bool;
+            default = false;
+            description = ''
+              Raw sends (`zfs send -w`): encrypted datasets arrive encrypted and the target
+              never holds their keys. Required when the identity has `rawOnly = true`.
+            '';
+          };
+
+          retention = mkOption {
+            default = { };
+            example = { daily = 14; weekly = 8; monthly = 12; };
+            description = ''
+              How many of the source's periodic (sanoid `autosnap_*`) snapshots to keep on
+              the target. When any count is non-zero, upstream `services.sanoid` prunes the
+              target with `autosnap = false` (it never takes snapshots of received data, which
+              would break incremental receives). All zero: nothing is pruned here.
+            '';
+            type = types.submodule {
+              options = {
+                hourly = mkOption { type = types.ints.unsigned; default = 0; description = "Hourly snapshots to keep."; };
+                daily = mkOption { type = types.ints.unsigned; default = 0; description = "Daily snapshots to keep."; };
+                weekly = mkOption { type = types.ints.unsigned; default = 0; description = "Weekly snapshots to keep."; };
+                monthly = mkOption { type = types.ints.unsigned; default = 0; description = "Monthly snapshots to keep."; };
+                yearly = mkOption { type = types.ints.unsigned; default = 0; description = "Yearly snapshots to keep."; };
+              };
+            };
+          };
+        };
+      });
+    };
+  };
+
+  # Implementation
+
+  config = mkIf cfg.enable {
+    assertions = builtins.concatLists (lib.mapAttrsToList
+      (name: job: [
+        {
+          assertion = zg.isValidName name;
+          message = "services.zfs-puller.jobs.\"${name}\": the job name must match ${zg.namePattern} (it names a systemd unit and a TOML key).";
+        }
+        {
+          assertion = zg.remoteProblem job.source == null;
+          message = "services.zfs-puller.jobs.${name}.source = \"${job.source}\" ${toString (zg.remoteProblem job.source)}.";
+        }
+        {
+          assertion = zg.isValidDatasetName job.target;
+          message = "services.zfs-puller.jobs.${name}.target: \"${job.target}\" is not a dataset name ZFS accepts: it ${toString (zg.datasetNameProblem job.target)}.";
+        }
+        {
+          assertion = builtins.substring 0 1 job.sshKey == "/" && builtins.substring 0 11 job.sshKey != "/nix/store/";
+          message = "services.zfs-puller.jobs.${name}.sshKey must be an absolute path outside the Nix store (the store is world-readable).";
+        }
+        {
+          assertion = builtins.substring 0 1 job.knownHosts == "/";
+          message = "services.zfs-puller.jobs.${name}.knownHosts must be an absolute path.";
+        }
+      ])
+      cfg.jobs);
+
+    users.users.${user} = {
+      isSystemUser = true;
+      group = user;
+      description = "zfs-puller: pulls ZFS backups";
+      # Holds the SSH private keys (StateDirectory, mode 0700).
+      home = "/var/lib/zfs-puller";
+      createHome = false;
+    };
+
+    users.groups.${user} = { };
+
+    environment.etc."zfs-puller/config.toml".text = configText;
+
+    systemd.services = lib.mapAttrs' (name: job: lib.nameValuePair (unitName name) (jobService name job)) cfg.jobs;
+
+    systemd.timers = lib.mapAttrs'
+      (name: job: lib.nameValuePair (unitName name) {
+        description = "zfs-puller: pull ${job.source} (${job.startAt})";
+        wantedBy = [ "timers.target" ];
+        timerConfig = {
+          OnCalendar = job.startAt;
+          # A pull missed while the host was off runs at the next boot.
+          Persistent = true;
+          # Many targets on the same schedule do not all hit the source at once.
+          RandomizedDelaySec = "10min";
+        };
+      })
+      cfg.jobs;
+
+    services.sanoid = mkIf (jobsWithRetention != { }) {
+      enable = true;
+      templates = lib.mapAttrs'
+        (name: job: lib.nameValuePair "zfs-puller-${name}" {
+          inherit (job.retention) hourly daily weekly monthly yearly;
+          # Never snapshot received data (it would break the next incremental receive);
+          # only prune what the source's sanoid created.
+          autosnap = false;
+          autoprune = true;
+        })
+        jobsWithRetention;
+      datasets = lib.mapAttrs'
+        (name: job: lib.nameValuePair job.target {
+          use_template = [ "zfs-puller-${name}" ];
+          recursive = job.recursive;
+        })
+        jobsWithRetention;
+    };
+  };
+}
