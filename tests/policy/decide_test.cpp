@@ -1,6 +1,7 @@
 // decide() tables: scope (component-wise), presets, snapshot prefix, destroy switch, raw-only,
 // tools, direct connections, resume-token contents, scoped master probes.
 #include <doctest/doctest.h>
+#include <fstream>
 
 #include "decide.hpp"
 #include "nvlist_builder.hpp"
@@ -208,4 +209,43 @@ TEST_CASE("resume tokens: decoded, scoped, raw-only, forgeries denied") {
     CHECK_FALSE(run(p, "pull", "zfs send -t " + test::kernel_token(redacted)).allowed);
     CHECK_FALSE(run(p, "pull", "zfs send -t " + token_for("tank/data@x%y", false)).allowed);
     CHECK_FALSE(run(p, "pull", "zfs send -t " + token_for("-tank/data@x", false)).allowed);
+}
+
+TEST_CASE("real OpenZFS resume tokens (tests/fixtures/resume_tokens) are judged by their contents") {
+    const Policy p = make_policy(R"(
+[identity.data]
+datasets = ["src/data"]
+preset = "syncoid-pull"
+
+[identity.enc-raw]
+datasets = ["src/enc"]
+preset = "syncoid-pull"
+raw_only = true
+
+[identity.elsewhere]
+datasets = ["src/database", "dst"]
+preset = "syncoid-pull"
+)");
+    auto token = [](const std::string& name) {
+        std::ifstream in(std::string(ZG_SOURCE_DIR) + "/tests/fixtures/resume_tokens/" + name + ".token");
+        std::string t;
+        std::getline(in, t);
+        REQUIRE_FALSE(t.empty());
+        return t;
+    };
+    for (const char* name : {"full_data", "incr_data", "compressed_data", "incr_bookmark_data", "full_data_resumed"}) {
+        CAPTURE(name);
+        const std::string t = token(name);
+        CHECK(run(p, "data", "zfs send -t " + t).allowed);
+        CHECK(run(p, "data", "zfs send -nvP -t " + t).allowed);
+        CHECK(run(p, "elsewhere", "zfs send -t " + t).rule == "scope");
+        // Not raw: a raw-only identity refuses it even for its own dataset name.
+        CHECK_FALSE(run(p, "enc-raw", "zfs send -t " + t).allowed);
+    }
+    for (const char* name : {"raw_enc", "raw_incr_enc"}) {
+        CAPTURE(name);
+        const std::string t = token(name);
+        CHECK(run(p, "enc-raw", "zfs send -t " + t).allowed);
+        CHECK(run(p, "data", "zfs send -t " + t).rule == "scope");
+    }
 }
