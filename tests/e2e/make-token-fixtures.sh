@@ -6,12 +6,12 @@ set -euo pipefail
 
 OUT=/share/out
 VDEV=/var/tmp/vdev
-CUT=300000          # bytes of each stream that reach zfs receive
+CUT=300000          # bytes of each stream that reach zfs receive (unless a case overrides it)
 FAILS=0
 
 rm -rf "$OUT"
 mkdir -p "$OUT" "$VDEV"
-step() { echo "--- $*"; }
+step() { echo "--- [${SECONDS}s] $*"; }
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 guid() { zfs get -Hp -o value guid "$1"; }
 
@@ -25,7 +25,7 @@ zpool create -f dst "$VDEV/dst.img"
 # recordsize=1M makes -L (large blocks) meaningful; text compresses (-c), a tiny file embeds (-e).
 zfs create -o compression=lz4 -o recordsize=1M src/data
 dd if=/dev/urandom of=/src/data/random1 bs=1M count=6 status=none
-yes 'zfs-gatekeeper fixture: compressible line of text' | head -c 2M >/src/data/text1
+{ yes 'zfs-gatekeeper fixture: compressible line of text' || true; } | head -c 2M >/src/data/text1
 echo tiny >/src/data/tiny
 zfs snapshot src/data@s1
 dd if=/dev/urandom of=/src/data/random2 bs=1M count=4 status=none
@@ -116,7 +116,10 @@ partial full_data          full     src/data@s1 ""          ""                  
 partial incr_data          incr     src/data@s2 src/data@s1 ""                                 -i @s1 src/data@s2
 partial raw_enc            raw      src/enc@r1  ""          rawok                              -w src/enc@r1
 partial compressed_data    comp     src/data@s1 ""          compressok,embedok,largeblockok    -c -e -L src/data@s1
-# Extra shapes: incremental from a bookmark, raw incremental, and a resumed stream cut again.
+# Extra shapes: a -c -e -L stream cut after its first 1 MiB records (the 300000-byte cut above
+# stops inside the first one, so its token points at object 1 offset 0), an incremental from a
+# bookmark (its token equals the one from the snapshot), a raw incremental, a resumed stream cut again.
+CUT=2500000 partial compressed_data_2500k comp2 src/data@s1 "" compressok,embedok,largeblockok -c -e -L src/data@s1
 partial incr_bookmark_data incrbm   src/data@s2 src/data@s1 ""                                 -i src/data#b1 src/data@s2
 partial raw_incr_enc       rawincr  src/enc@r2  src/enc@r1  rawok                              -w -i @r1 src/enc@r2
 if [ -f "$OUT/full_data.token" ]; then
