@@ -7,7 +7,6 @@
 #include "lexer.hpp"
 
 namespace grammar {
-namespace {
 
 Words get_query_words(GetQuery q) {
     switch (q) {
@@ -36,6 +35,8 @@ Words list_query_words(ListQuery q) {
     }
     return {};
 }
+
+namespace {
 
 void append(Words& out, const Words& more) { out.insert(out.end(), more.begin(), more.end()); }
 

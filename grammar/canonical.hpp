@@ -18,6 +18,11 @@ Words canonical_words(const Command& command);
 // The program a stage runs ("zfs", "zpool", a tool name), or "" for builtins.
 std::string program_of(const Command& command);
 
+// The fixed option words of each query, in argv order between the subcommand and `--` (also
+// read by the command fuzzer, which checks every other argv word against the typed fields).
+Words get_query_words(GetQuery query);
+Words list_query_words(ListQuery query);
+
 // Render the whole invocation back to a command string that parse_command() reads back as an
 // equal Invocation (the round-trip property the tests and fuzzers check).
 std::string render_command(const Invocation& invocation);

@@ -80,3 +80,40 @@ TEST_CASE("render_policy reads back as an equal policy") {
     REQUIRE_MESSAGE(again.ok(), again.error);
     CHECK(*again.policy == p);
 }
+
+// Found by fuzz/fuzz_policy: toml++ 3.3 asserts (aborts) on a table header whose key starts
+// with a character that cannot start a key (marzer/tomlplusplus#301), and reaches
+// TOML_UNREACHABLE on many non-ASCII code points (#295). The loader refuses both itself, with
+// a line number, and still loads what toml++ handles.
+TEST_CASE("input toml++ 3.3 mishandles is refused before it parses") {
+    const std::string ok = with_identity("");
+    const std::string_view bad_headers[] = {
+        "[`rograms]\n", "[[[1]]]\n", "[[[a]]]\n", "[[[]]\n", "[[=\n", "[\n", "[ \r\n",
+        "  [\t`x]\n",  "[[ \n",    "[.a]\n",    "[\x01]\n",
+    };
+    for (const auto text : bad_headers) {
+        CAPTURE(text);
+        const auto r = parse_policy(ok + std::string(text));
+        CHECK_FALSE(r.ok());
+        CHECK(r.error.find("malformed table header") != std::string::npos);
+    }
+    CHECK(parse_policy("[`rograms]\n" + ok).error == "line 1: malformed table header");
+
+    const std::string_view non_ascii[] = {
+        "k\xEF\xBB\xBB", "\xCC\xAA", "# caf\xC3\xA9\n", "[\xC3\xA9]\n", "\xFF", "x = \"\x80\"\n",
+    };
+    for (const auto text : non_ascii) {
+        CAPTURE(text);
+        const auto r = parse_policy(ok + std::string(text));
+        CHECK_FALSE(r.ok());
+        CHECK(r.error.find("must be ASCII") != std::string::npos);
+    }
+    CHECK(parse_policy("\xEF\xBB\xBF" + ok).error == "line 1: policy files must be ASCII");
+
+    // Headers toml++ reports itself, and well-formed ones, are unaffected.
+    CHECK_FALSE(parse_policy(ok + "[").ok());
+    CHECK_FALSE(parse_policy(ok + "[]\n").ok());
+    const auto quoted = parse_policy(ok + "[identity.'b']\ndatasets = [\"tank/b\"]\npreset = \"read-only\"\n");
+    REQUIRE_MESSAGE(quoted.ok(), quoted.error);
+    CHECK(quoted.policy->identities.contains("b"));
+}
