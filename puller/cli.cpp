@@ -1,0 +1,160 @@
+// Option parsing: `--name VALUE` or `--name=VALUE`; unknown options are errors.
+#include "cli.hpp"
+
+#include <charconv>
+#include <set>
+
+namespace puller {
+namespace {
+
+std::optional<long long> to_int(const std::string& s) {
+    long long v = 0;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (s.empty() || ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+const std::set<std::string> pull_only{"--ssh-key", "--known-hosts", "--port", "--recursive", "--raw",
+                                      "--prefix", "--keep-source", "--keep-target", "--no-hold",
+                                      "--bookmark", "--always-snapshot", "--zfs", "--ssh", "--runtime-dir"};
+
+}  // namespace
+
+std::string usage_text() {
+    return R"(usage: zfs-puller [--config FILE] [--job NAME]... [--dry-run] [--verbose] [--force-rollback] [--progress MODE]
+       zfs-puller pull USER@HOST:POOL/DS POOL/DS --ssh-key FILE --known-hosts FILE [--port N]
+                  [--recursive] [--raw] [--prefix P] [--keep-source N] [--keep-target N]
+                  [--force-rollback] [--no-hold] [--bookmark] [--always-snapshot]
+                  [--zfs PATH] [--ssh PATH] [--runtime-dir DIR] [--dry-run] [--progress MODE]
+       zfs-puller [--config FILE] --check
+       zfs-puller --help | --version
+
+Pulls ZFS datasets from a source host through zfs-gatekeeper (preset "puller") into a local pool.
+  --config FILE          configuration (default /etc/zfs-puller/config.toml)
+  --job NAME             run only this job (repeatable; default: every job)
+  --check                validate the configuration and exit
+  --dry-run              list the source, plan, print every command it would run; change nothing
+  --force-rollback       roll back a diverged target instead of refusing (destroys its newer
+                         snapshots and changes; never overwrites unrelated data)
+  --progress MODE        auto (bar on a terminal, JSON lines otherwise), bar, json, none
+  --progress-interval S  seconds between JSON progress lines (default 5)
+  --verbose, -v          one line per command on stderr: time, duration, exit status
+Exit: 0 ok, 1 a dataset failed, 2 usage or configuration error, 3 a diverged target was refused,
+      4 a job could not run (connection, listing), 5 internal error, 128+N killed by signal N.
+)";
+}
+
+CliResult parse_cli(const std::vector<std::string>& args) {
+    CliResult r;
+    Options o;
+    std::vector<std::string> positional;
+    bool saw_pull_option = false;
+    auto fail = [&](const std::string& msg) {
+        r.error = msg;
+        return r;
+    };
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string a = args[i], value;
+        bool has_inline = false;
+        if (a.starts_with("--")) {
+            const auto eq = a.find('=');
+            if (eq != std::string::npos) {
+                value = a.substr(eq + 1);
+                a = a.substr(0, eq);
+                has_inline = true;
+            }
+        }
+        auto need = [&](std::string& out) {
+            if (has_inline) {
+                out = value;
+                return true;
+            }
+            if (i + 1 >= args.size()) return false;
+            out = args[++i];
+            return true;
+        };
+        auto flag_only = [&]() { return !has_inline; };
+        if (pull_only.contains(a)) saw_pull_option = true;
+
+        std::string v;
+        if (a == "--help" || a == "-h") o.mode = Options::Mode::help;
+        else if (a == "--version") o.mode = Options::Mode::version;
+        else if (a == "--check") o.mode = Options::Mode::check;
+        else if (a == "--dry-run" && flag_only()) o.dry_run = true;
+        else if ((a == "--verbose" || a == "-v") && flag_only()) o.verbose = true;
+        else if (a == "--force-rollback" && flag_only()) o.force_rollback = true;
+        else if (a == "--recursive" && flag_only()) o.pull.recursive = true;
+        else if (a == "--raw" && flag_only()) o.pull.raw = true;
+        else if (a == "--no-hold" && flag_only()) o.pull.hold = false;
+        else if (a == "--bookmark" && flag_only()) o.pull.bookmark = true;
+        else if (a == "--always-snapshot" && flag_only()) o.pull.always_snapshot = true;
+        else if (a == "--config") {
+            if (!need(o.config_path)) return fail("--config needs a file");
+        } else if (a == "--job") {
+            if (!need(v) || v.empty()) return fail("--job needs a name");
+            o.jobs.push_back(v);
+        } else if (a == "--progress") {
+            if (!need(v)) return fail("--progress needs a mode");
+            if (v == "auto") o.progress = ProgressMode::automatic;
+            else if (v == "bar") o.progress = ProgressMode::bar;
+            else if (v == "json") o.progress = ProgressMode::json;
+            else if (v == "none") o.progress = ProgressMode::none;
+            else return fail("--progress must be auto, bar, json or none");
+        } else if (a == "--progress-interval") {
+            if (!need(v)) return fail("--progress-interval needs seconds");
+            const auto n = to_int(v);
+            if (!n || *n < 1 || *n > 3600) return fail("--progress-interval must be 1..3600");
+            o.progress_interval = static_cast<double>(*n);
+        } else if (a == "--ssh-key") {
+            if (!need(o.pull.ssh_key)) return fail("--ssh-key needs a file");
+        } else if (a == "--known-hosts") {
+            if (!need(o.pull.known_hosts)) return fail("--known-hosts needs a file");
+        } else if (a == "--port") {
+            if (!need(v)) return fail("--port needs a number");
+            const auto n = to_int(v);
+            if (!n || *n < 1 || *n > 65535) return fail("--port must be 1..65535");
+            o.pull.port = static_cast<std::uint16_t>(*n);
+        } else if (a == "--prefix") {
+            if (!need(o.pull.prefix)) return fail("--prefix needs a value");
+        } else if (a == "--keep-source" || a == "--keep-target") {
+            if (!need(v)) return fail(a + " needs a number");
+            const auto n = to_int(v);
+            if (!n || *n < 0 || *n > 100000) return fail(a + " must be 0..100000");
+            (a == "--keep-source" ? o.pull.keep_source : o.pull.keep_target) = static_cast<unsigned>(*n);
+        } else if (a == "--zfs") {
+            if (!need(o.pull.zfs)) return fail("--zfs needs a path");
+        } else if (a == "--ssh") {
+            if (!need(o.pull.ssh)) return fail("--ssh needs a path");
+        } else if (a == "--runtime-dir") {
+            if (!need(o.pull.runtime_dir)) return fail("--runtime-dir needs a directory");
+        } else if (a.starts_with("-") && a != "-") {
+            return fail("unknown option '" + a + "'");
+        } else {
+            positional.push_back(a);
+        }
+    }
+    if (o.mode == Options::Mode::help || o.mode == Options::Mode::version) {
+        r.options = o;
+        return r;
+    }
+    if (!positional.empty()) {
+        if (positional.front() != "pull") return fail("unexpected argument '" + positional.front() + "'");
+        if (positional.size() != 3) return fail("pull needs SOURCE and TARGET");
+        if (o.mode == Options::Mode::check) return fail("--check applies to a configuration file, not to pull");
+        if (!o.jobs.empty()) return fail("--job cannot be combined with pull");
+        o.mode = Options::Mode::pull;
+        const std::string err = parse_source(positional[1], o.pull);
+        if (!err.empty()) return fail("source: " + err);
+        o.pull.target = positional[2];
+        if (o.force_rollback) o.pull.force_rollback = true;
+        const std::string verr = validate_job(o.pull);
+        if (!verr.empty()) return fail(verr);
+        o.pull.name = "pull";
+    } else if (saw_pull_option) {
+        return fail("job options such as --ssh-key only apply to `pull`; put them in the configuration file");
+    }
+    r.options = o;
+    return r;
+}
+
+}  // namespace puller

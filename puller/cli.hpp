@@ -1,0 +1,39 @@
+// Command line of zfs-puller. Pure: argument words in, options out (no I/O, no defaults read
+// from the environment).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config.hpp"
+#include "progress.hpp"
+
+namespace puller {
+
+inline constexpr const char* default_config_path = "/etc/zfs-puller/config.toml";
+
+struct Options {
+    enum class Mode { run, pull, check, help, version };
+    Mode mode = Mode::run;
+    std::string config_path = default_config_path;
+    std::vector<std::string> jobs;      // --job NAME (all jobs when empty)
+    JobConfig pull;                     // `pull SOURCE TARGET ...`
+    bool dry_run = false;
+    bool verbose = false;
+    bool force_rollback = false;        // applies to every job run
+    ProgressMode progress = ProgressMode::automatic;
+    double progress_interval = 5;
+};
+
+struct CliResult {
+    std::optional<Options> options;
+    std::string error;
+    bool ok() const { return options.has_value(); }
+};
+
+CliResult parse_cli(const std::vector<std::string>& args);   // args without argv[0]
+
+std::string usage_text();
+
+}  // namespace puller

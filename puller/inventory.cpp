@@ -1,0 +1,164 @@
+// Listing parser and common-snapshot search. Strict: a line that does not have the seven columns
+// or whose numbers do not parse rejects the whole listing, so a plan is never built on a guess.
+#include "inventory.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+namespace puller {
+namespace {
+
+std::vector<std::string_view> split_tabs(std::string_view line) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    while (true) {
+        const auto tab = line.find('\t', start);
+        out.push_back(line.substr(start, tab == std::string_view::npos ? tab : tab - start));
+        if (tab == std::string_view::npos) return out;
+        start = tab + 1;
+    }
+}
+
+std::optional<std::uint64_t> number(std::string_view s) {
+    std::uint64_t v = 0;
+    if (s.empty()) return std::nullopt;
+    const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
+    return v;
+}
+
+// "-" (bookmarks have no `written`) reads as 0.
+std::optional<std::uint64_t> number_or_dash(std::string_view s) {
+    if (s == "-") return 0;
+    return number(s);
+}
+
+struct Row {
+    std::string name, type, origin, encryption;
+    std::uint64_t guid = 0, createtxg = 0, written = 0;
+};
+
+bool by_txg(const Point& a, const Point& b) { return a.createtxg < b.createtxg; }
+
+}  // namespace
+
+const Point* Dataset::snapshot_named(std::string_view snap) const {
+    for (const auto& p : snapshots)
+        if (p.name == snap) return &p;
+    return nullptr;
+}
+const Point* Dataset::snapshot_by_guid(std::uint64_t g) const {
+    for (const auto& p : snapshots)
+        if (p.guid == g) return &p;
+    return nullptr;
+}
+const Point* Dataset::bookmark_by_guid(std::uint64_t g) const {
+    for (const auto& p : bookmarks)
+        if (p.guid == g) return &p;
+    return nullptr;
+}
+
+InventoryResult parse_listing(std::string_view text) {
+    InventoryResult result;
+    Inventory inv;
+    std::vector<Row> children;  // snapshots and bookmarks, attached once every dataset is known
+    std::size_t line_no = 0;
+    auto fail = [&](const std::string& why) {
+        result.error = "line " + std::to_string(line_no) + ": " + why;
+        return result;
+    };
+    std::size_t pos = 0;
+    while (pos < text.size()) {
+        auto nl = text.find('\n', pos);
+        if (nl == std::string_view::npos) nl = text.size();
+        const std::string_view line = text.substr(pos, nl - pos);
+        pos = nl + 1;
+        ++line_no;
+        if (line.empty()) continue;
+        const auto cols = split_tabs(line);
+        if (cols.size() != 7) return fail("expected 7 tab-separated columns, got " + std::to_string(cols.size()));
+        Row r;
+        r.name = cols[0];
+        r.type = cols[1];
+        const auto guid = number(cols[2]), txg = number(cols[3]), written = number_or_dash(cols[6]);
+        if (!guid || !txg || !written) return fail("guid, createtxg or written is not a number");
+        r.guid = *guid;
+        r.createtxg = *txg;
+        r.written = *written;
+        r.origin = cols[4] == "-" ? "" : std::string(cols[4]);
+        r.encryption = cols[5];
+        if (r.name.empty()) return fail("empty name");
+        if (r.type == "filesystem" || r.type == "volume") {
+            if (r.name.find_first_of("@#") != std::string::npos) return fail("dataset name with @ or #");
+            Dataset d;
+            d.name = r.name;
+            d.kind = r.type == "volume" ? DatasetKind::volume : DatasetKind::filesystem;
+            d.guid = r.guid;
+            d.createtxg = r.createtxg;
+            d.origin = r.origin;
+            d.encryption = r.encryption;
+            d.written = r.written;
+            if (!inv.emplace(d.name, d).second) return fail("dataset listed twice: " + d.name);
+        } else if (r.type == "snapshot" || r.type == "bookmark") {
+            children.push_back(std::move(r));
+        } else {
+            return fail("unknown type '" + r.type + "'");
+        }
+    }
+    for (const auto& r : children) {
+        const char sep = r.type == "snapshot" ? '@' : '#';
+        const auto at = r.name.find(sep);
+        if (at == std::string::npos || at == 0 || at + 1 == r.name.size()) {
+            result.error = r.type + " name without '" + sep + "': " + r.name;
+            return result;
+        }
+        const auto it = inv.find(r.name.substr(0, at));
+        if (it == inv.end()) continue;  // a dataset outside the listing (cannot happen with -r)
+        Point p{r.name.substr(at + 1), r.guid, r.createtxg, r.written};
+        (sep == '@' ? it->second.snapshots : it->second.bookmarks).push_back(std::move(p));
+    }
+    for (auto& [name, d] : inv) {
+        std::stable_sort(d.snapshots.begin(), d.snapshots.end(), by_txg);
+        std::stable_sort(d.bookmarks.begin(), d.bookmarks.end(), by_txg);
+    }
+    result.inventory = std::move(inv);
+    return result;
+}
+
+std::string apply_resume_tokens(Inventory& inventory, std::string_view text) {
+    std::size_t pos = 0, line_no = 0;
+    while (pos < text.size()) {
+        auto nl = text.find('\n', pos);
+        if (nl == std::string_view::npos) nl = text.size();
+        const std::string_view line = text.substr(pos, nl - pos);
+        pos = nl + 1;
+        ++line_no;
+        if (line.empty()) continue;
+        const auto cols = split_tabs(line);
+        if (cols.size() != 2) return "line " + std::to_string(line_no) + ": expected name and value";
+        const auto it = inventory.find(std::string(cols[0]));
+        if (it == inventory.end() || cols[1] == "-") continue;
+        it->second.resume_token = cols[1];
+    }
+    return "";
+}
+
+bool dataset_within(std::string_view name, std::string_view root) {
+    if (!name.starts_with(root)) return false;
+    return name.size() == root.size() || name[root.size()] == '/';
+}
+
+std::string map_name(std::string_view name, std::string_view from_root, std::string_view to_root) {
+    return std::string(to_root) + std::string(name.substr(from_root.size()));
+}
+
+std::optional<Common> find_common(const Dataset& source, const std::vector<Point>& target_snapshots) {
+    // Newest first on the target: the newest shared point keeps the increment smallest.
+    for (auto it = target_snapshots.rbegin(); it != target_snapshots.rend(); ++it) {
+        if (const Point* s = source.snapshot_by_guid(it->guid)) return Common{*it, *s, false};
+        if (const Point* b = source.bookmark_by_guid(it->guid)) return Common{*it, *b, true};
+    }
+    return std::nullopt;
+}
+
+}  // namespace puller

@@ -1,0 +1,454 @@
+// The job runner. Order: master up, one source listing, local target listing, plan, one atomic
+// `zfs snapshot` for every changed dataset, then per dataset (parents and origins first) the
+// sends, the hold on the new newest snapshot and the release of the old one, and finally
+// retention on both sides. A failed dataset never stops the others, except its dependants.
+#include "job.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "local_commands.hpp"
+#include "plan.hpp"
+#include "remote_commands.hpp"
+#include "retention.hpp"
+#include "ssh.hpp"
+#include "transfer.hpp"
+
+namespace puller {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::ordered_json;
+
+double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+double rounded(double s) { return static_cast<double>(static_cast<long long>(s * 1000)) / 1000; }
+
+void emit(const ordered_json& j) {
+    std::fprintf(stdout, "%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::fflush(stdout);
+}
+
+struct DatasetResult {
+    std::string status = "planned";   // transferred | unchanged | refused | failed | skipped | planned
+    std::uint64_t bytes = 0;
+    double seconds = 0;
+    unsigned snapshots_sent = 0;
+    bool full = false;
+    std::string error;
+    std::vector<std::string> warnings;
+};
+
+class Runner {
+public:
+    Runner(const JobConfig& job, const RunOptions& opt, Progress& progress)
+        : job_(job), opt_(opt), progress_(progress), master_(job) {}
+
+    int run() {
+        const auto t0 = Clock::now();
+        const int code = run_inner();
+        const auto t_stop = Clock::now();
+        master_.stop();
+        trace("ssh master stopped", t_stop, 0);
+        ordered_json j;
+        j["event"] = "job";
+        j["job"] = job_.name;
+        j["source"] = job_.user + "@" + job_.host + ":" + job_.source;
+        j["target"] = job_.target;
+        j["status"] = code == exit_ok ? "ok" : code == exit_refused ? "refused" : code == exit_dataset_failed ? "failed" : "error";
+        j["exit"] = code;
+        j["dry_run"] = opt_.dry_run;
+        std::map<std::string, unsigned> counts;
+        std::uint64_t bytes = 0;
+        for (const auto& [name, r] : results_) {
+            ++counts[r.status];
+            bytes += r.bytes;
+        }
+        j["datasets"] = results_.size();
+        for (const char* s : {"transferred", "unchanged", "refused", "failed", "skipped"}) j[s] = counts[s];
+        j["bytes"] = bytes;
+        j["seconds"] = rounded(since(t0));
+        j["ssh_sessions"] = master_.sessions();
+        if (!job_error_.empty()) j["error"] = job_error_;
+        emit(j);
+        return code;
+    }
+
+private:
+    const JobConfig& job_;
+    const RunOptions& opt_;
+    Progress& progress_;
+    SshMaster master_;
+    std::string job_error_;
+    bool internal_ = false;
+    std::map<std::string, DatasetResult> results_;
+
+    Clock::time_point start_ = Clock::now();
+
+    // --verbose: one stderr line per step with its time since the start, duration and status.
+    void trace(const std::string& what, Clock::time_point t0, int status) {
+        if (!opt_.verbose) return;
+        std::fprintf(stderr, "zfs-puller: %s: [%7.3fs] %.3fs exit %d: %s\n", job_.name.c_str(),
+                     std::chrono::duration<double>(t0 - start_).count(), since(t0), status, what.c_str());
+        std::fflush(stderr);
+    }
+    Captured timed_capture(const Argv& argv) {
+        const auto t0 = Clock::now();
+        Captured c = run_capture(argv);
+        trace("local: " + display(argv), t0, c.status);
+        return c;
+    }
+
+    void error_line(const std::string& msg) {
+        std::fprintf(stderr, "zfs-puller: %s: %s\n", job_.name.c_str(), msg.c_str());
+        std::fflush(stderr);
+    }
+
+    // Build-check-send one remote command. In a dry run, commands that change something are
+    // printed instead (each one still went through the grammar check).
+    std::optional<Captured> remote(const grammar::Invocation& inv, bool changes) {
+        const Rendered r = checked_render(inv);
+        if (!r.ok()) {
+            error_line("internal error: " + r.error);
+            internal_ = true;
+            return std::nullopt;
+        }
+        if (opt_.dry_run && changes) {
+            std::fprintf(stdout, "remote: %s\n", r.text->c_str());
+            return Captured{0, "", ""};
+        }
+        const auto t0 = Clock::now();
+        Captured c = run_remote(master_, *r.text);
+        trace("remote: " + *r.text, t0, c.status);
+        return c;
+    }
+
+    Captured local(const Argv& argv, bool changes) {
+        if (opt_.dry_run && changes) {
+            std::fprintf(stdout, "local: %s\n", display(argv).c_str());
+            return Captured{0, "", ""};
+        }
+        return timed_capture(argv);
+    }
+
+    std::optional<Inventory> target_inventory() {
+        Captured c = timed_capture(target_listing_argv(job_.zfs, job_.target));
+        if (c.status != 0) {
+            if (!says_missing(c.err)) {
+                job_error_ = "cannot list target " + job_.target + ": " + last_line(c.err);
+                return std::nullopt;
+            }
+            const auto slash = job_.target.rfind('/');
+            if (slash != std::string::npos) {
+                const std::string parent = job_.target.substr(0, slash);
+                const Captured p = timed_capture(exists_argv(job_.zfs, parent));
+                if (p.status != 0) {
+                    job_error_ = "the parent of the target, " + parent + ", does not exist (" + last_line(p.err) + "); create it first";
+                    return std::nullopt;
+                }
+            }
+            return Inventory{};
+        }
+        InventoryResult parsed = parse_listing(c.out);
+        if (!parsed.ok()) {
+            job_error_ = "cannot read the target listing: " + parsed.error;
+            return std::nullopt;
+        }
+        return parsed.inventory;
+    }
+
+    // receive_resume_token of every target dataset the job maps to. A partially received new
+    // dataset is hidden from `zfs list`, so the mapped names are asked for, not the listing.
+    bool load_resume_tokens(const Inventory& source, Inventory& target, const PlanOptions& popt) {
+        std::vector<std::string> names;
+        for (const auto& name : job_datasets(source, popt)) names.push_back(map_name(name, popt.source_root, popt.target_root));
+        if (names.empty()) return true;
+        Captured c = timed_capture(resume_tokens_argv(job_.zfs, names));
+        // Missing datasets make zfs get exit 1 but it still prints the others.
+        for (std::size_t pos = 0; pos < c.out.size();) {
+            auto nl = c.out.find('\n', pos);
+            if (nl == std::string::npos) nl = c.out.size();
+            const std::string line = c.out.substr(pos, nl - pos);
+            pos = nl + 1;
+            const auto tab = line.find('\t');
+            if (tab == std::string::npos) continue;
+            const std::string name = line.substr(0, tab), value = line.substr(tab + 1);
+            if (value == "-" || value.empty()) continue;
+            auto it = target.find(name);
+            if (it == target.end()) {  // partial first receive: the dataset itself is hidden
+                Dataset d;
+                d.name = name;
+                d.encryption = "off";
+                it = target.emplace(name, d).first;
+            }
+            it->second.resume_token = value;
+        }
+        return true;
+    }
+
+    int run_inner() {
+        if (g_signal) return 128 + g_signal;
+        const auto t_master = Clock::now();
+        const std::string master_error = master_.start();
+        trace("ssh master to " + job_.user + "@" + job_.host, t_master, master_error.empty() ? 0 : 1);
+        if (const std::string& err = master_error; !err.empty()) {
+            job_error_ = err;
+            error_line(err);
+            return g_signal ? 128 + g_signal : exit_job_failed;
+        }
+
+        // 1. One recursive listing of the source.
+        const auto listing = remote(list_inventory(job_.source), false);
+        if (!listing) return exit_internal;
+        if (listing->status != 0) {
+            job_error_ = "listing " + job_.source + " on " + job_.host + " failed: " + last_line(listing->err);
+            error_line(job_error_);
+            return g_signal ? 128 + g_signal : exit_job_failed;
+        }
+        InventoryResult src = parse_listing(listing->out);
+        if (!src.ok()) {
+            job_error_ = "cannot read the source listing: " + src.error;
+            error_line(job_error_);
+            return exit_job_failed;
+        }
+        const Inventory& source = *src.inventory;
+
+        // 2. The local side.
+        PlanOptions popt;
+        popt.source_root = job_.source;
+        popt.target_root = job_.target;
+        popt.recursive = job_.recursive;
+        popt.raw = job_.raw;
+        popt.force_rollback = job_.force_rollback;
+        popt.always_snapshot = job_.always_snapshot;
+        popt.prefix = job_.prefix;
+        popt.sync_snapshot = sync_snapshot_name(job_.prefix, static_cast<long long>(std::time(nullptr)));
+        std::optional<Inventory> tgt = target_inventory();
+        if (!tgt) {
+            error_line(job_error_);
+            return exit_job_failed;
+        }
+        Inventory& target = *tgt;
+        load_resume_tokens(source, target, popt);
+
+        // 3. The plan.
+        const JobPlan plan = make_plan(source, target, popt);
+        if (!plan.ok()) {
+            job_error_ = plan.error;
+            error_line(job_error_);
+            return exit_job_failed;
+        }
+
+        // 4. One atomic snapshot of every changed dataset.
+        std::vector<std::string> snap_names;
+        for (const auto& p : plan.datasets)
+            if (p.action == Action::transfer && p.sync_snapshot) snap_names.push_back(p.source + "@" + popt.sync_snapshot);
+        std::set<std::string> snapshot_failed;
+        for (const auto& batch : snapshot_batches(snap_names)) {
+            const auto c = remote(snapshot_all(batch), true);
+            if (!c) return exit_internal;
+            if (c->status != 0) {
+                const std::string why = "zfs snapshot failed: " + last_line(c->err);
+                error_line(why);
+                for (const auto& n : batch) snapshot_failed.insert(n.substr(0, n.find('@')));
+            }
+        }
+
+        // 5. Per dataset, in dependency order.
+        std::set<std::string> done;   // source datasets whose target is complete after this run
+        for (const auto& p : plan.datasets) {
+            if (g_signal) break;
+            DatasetResult& r = results_[p.source];
+            switch (p.action) {
+            case Action::skip:
+                r.status = "unchanged";
+                done.insert(p.source);
+                break;
+            case Action::refuse:
+                r.status = "refused";
+                r.error = p.reason;
+                error_line(p.reason);
+                break;
+            case Action::fail:
+                r.status = "failed";
+                r.error = p.reason;
+                error_line(p.reason);
+                break;
+            case Action::transfer:
+                if (snapshot_failed.contains(p.source)) {
+                    r.status = "failed";
+                    r.error = "the sync snapshot could not be created";
+                    break;
+                }
+                if (!transfer(p, r, done)) {
+                    if (internal_) return exit_internal;
+                    if (r.status != "skipped") r.status = "failed";
+                    if (!r.error.empty()) error_line(p.source + ": " + r.error);
+                } else {
+                    r.status = opt_.dry_run ? "planned" : "transferred";
+                    done.insert(p.source);
+                }
+                break;
+            }
+            if (internal_) return exit_internal;
+        }
+
+        // 6. Retention, once every clone has its origin.
+        if (!g_signal) {
+            for (const auto& p : plan.datasets) {
+                if (!done.contains(p.source)) continue;
+                const Retention ret = plan_retention(p, source, target, popt, job_.keep_source, job_.keep_target);
+                for (const auto& chain : destroy_chains(ret.source)) {
+                    const auto c = remote(destroy_chain(p.source, chain), true);
+                    if (!c) return exit_internal;
+                    if (c->status != 0)
+                        results_[p.source].warnings.push_back("pruning on the source failed: " + last_line(c->err));
+                }
+                for (const auto& name : ret.target) {
+                    const Captured c = local(destroy_argv(job_.zfs, p.target + "@" + name), true);
+                    if (c.status != 0)
+                        results_[p.source].warnings.push_back("pruning " + p.target + "@" + name + " failed: " + last_line(c.err));
+                }
+            }
+        }
+
+        // 7. Report.
+        int code = exit_ok;
+        for (const auto& p : plan.datasets) {
+            DatasetResult& r = results_[p.source];
+            if (r.status == "planned" && !opt_.dry_run) {  // the loop above stopped on a signal
+                r.status = "skipped";
+                r.error = "not attempted: interrupted";
+            }
+            ordered_json j;
+            j["event"] = "dataset";
+            j["job"] = job_.name;
+            j["dataset"] = p.source;
+            j["target"] = p.target;
+            j["status"] = r.status;
+            j["bytes"] = r.bytes;
+            j["seconds"] = rounded(r.seconds);
+            j["snapshots_sent"] = r.snapshots_sent;
+            j["newest"] = p.newest;
+            j["resumed"] = p.resumed;
+            j["full"] = r.full;
+            j["raw"] = p.raw;
+            if (!r.error.empty()) j["error"] = r.error;
+            for (const auto& w : r.warnings) error_line(p.source + ": warning: " + w);
+            if (!r.warnings.empty()) j["warnings"] = r.warnings;
+            emit(j);
+            if (r.status == "failed" || r.status == "skipped") code = worse(code, exit_dataset_failed);
+            if (r.status == "refused") code = worse(code, exit_refused);
+        }
+        if (g_signal) code = worse(code, 128 + g_signal);
+        return code;
+    }
+
+    bool transfer(const DatasetPlan& p, DatasetResult& r, const std::set<std::string>& done) {
+        for (const auto& dep : p.depends_on) {
+            if (!done.contains(dep)) {
+                r.status = "skipped";
+                r.error = "not attempted: " + dep + " did not arrive on the target";
+                return false;
+            }
+        }
+        if (!p.rollback_to.empty()) {
+            const Captured c = local(rollback_argv(job_.zfs, p.target + "@" + p.rollback_to), true);
+            if (c.status != 0) {
+                r.error = "zfs rollback -r " + p.target + "@" + p.rollback_to + " failed: " + last_line(c.err);
+                return false;
+            }
+        }
+        bool first_receive = true;
+        for (const auto& step : p.sends) {
+            if (g_signal) {
+                r.error = "interrupted";
+                return false;
+            }
+            std::uint64_t estimate = step.estimate;
+            if (step.remote_estimate) {
+                const auto c = remote(send(step, true), false);
+                if (!c) return false;
+                if (c->status == 0) {  // zfs send -n prints the estimate on stdout; older zfs on stderr
+                    if (const auto e = parse_estimate(c->out + "\n" + c->err)) estimate = *e;
+                }
+            }
+            const Rendered rendered = checked_render(send(step, false));
+            if (!rendered.ok()) {
+                error_line("internal error: " + rendered.error);
+                internal_ = true;
+                return false;
+            }
+            const bool force = p.force_receive && first_receive && step.kind != Send::Kind::resume;
+            const Argv recv = receive_argv(job_.zfs, p.target, p.kind, force);
+            if (step.kind == Send::Kind::full) r.full = true;
+            first_receive = false;
+            if (opt_.dry_run) {
+                std::fprintf(stdout, "remote: %s | local: %s\n", rendered.text->c_str(), display(recv).c_str());
+                r.snapshots_sent += static_cast<unsigned>(step.brings.size());
+                continue;
+            }
+            progress_.begin(job_.name, p.source, estimate);
+            const auto t_send = Clock::now();
+            const TransferResult t = relay(master_.session(*rendered.text), recv, progress_);
+            trace("stream " + std::to_string(t.bytes) + " bytes: " + *rendered.text + " | " + display(recv), t_send,
+                  t.ok ? 0 : (t.receive_status != 0 ? t.receive_status : t.send_status));
+            r.bytes += t.bytes;
+            r.seconds += t.seconds;
+            if (!t.ok) {
+                r.error = t.error;
+                return false;
+            }
+            r.snapshots_sent += static_cast<unsigned>(step.brings.size());
+        }
+
+        // The new newest common snapshot is held, so pruning on the source can never take
+        // away the base of the next increment; then the old one is let go.
+        if (job_.hold && p.newest.starts_with(job_.prefix)) {
+            const std::string tag = hold_tag(job_.prefix);
+            const auto h = remote(hold(tag, p.source + "@" + p.newest), true);
+            if (!h) return false;
+            if (h->status != 0) {
+                r.warnings.push_back("hold on @" + p.newest + " failed: " + last_line(h->err));
+            } else if (!p.previous_common.empty() && p.previous_common != p.newest &&
+                       p.previous_common.starts_with(job_.prefix)) {
+                const auto rel = remote(release(tag, p.source + "@" + p.previous_common), true);
+                if (!rel) return false;
+                if (rel->status != 0)
+                    r.warnings.push_back("release of @" + p.previous_common + " failed: " + last_line(rel->err));
+            }
+        }
+        if (job_.bookmark && !p.newest.empty()) {
+            const auto b = remote(bookmark(p.source + "@" + p.newest, p.source + "#" + p.newest), true);
+            if (!b) return false;
+            if (b->status != 0) r.warnings.push_back("bookmark of @" + p.newest + " failed: " + last_line(b->err));
+        }
+        return true;
+    }
+};
+
+int rank(int code) {
+    switch (code) {
+    case exit_ok: return 0;
+    case exit_refused: return 1;
+    case exit_dataset_failed: return 2;
+    case exit_job_failed: return 3;
+    case exit_usage: return 4;
+    case exit_internal: return 6;
+    default: return 5;  // 128 + signal
+    }
+}
+
+}  // namespace
+
+int worse(int a, int b) { return rank(b) > rank(a) ? b : a; }
+
+int run_job(const JobConfig& job, const RunOptions& options, Progress& progress) {
+    Runner runner(job, options, progress);
+    return runner.run();
+}
+
+}  // namespace puller

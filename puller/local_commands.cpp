@@ -1,0 +1,45 @@
+// Local argv builders.
+#include "local_commands.hpp"
+
+namespace puller {
+
+Argv target_listing_argv(const std::string& zfs, const std::string& target_root) {
+    return {zfs, "list", "-H", "-p", "-r", "-t", "all", "-o", std::string(listing_columns), "--", target_root};
+}
+
+Argv resume_tokens_argv(const std::string& zfs, const std::vector<std::string>& datasets) {
+    Argv a{zfs, "get", "-H", "-p", "-o", "name,value", "receive_resume_token", "--"};
+    a.insert(a.end(), datasets.begin(), datasets.end());
+    return a;
+}
+
+Argv exists_argv(const std::string& zfs, const std::string& dataset) {
+    return {zfs, "list", "-H", "-o", "name", "--", dataset};
+}
+
+Argv receive_argv(const std::string& zfs, const std::string& target, DatasetKind kind, bool force) {
+    Argv a{zfs, "receive", "-s", "-u"};
+    // Volumes have none of these properties (zfs warns about -x mountpoint and refuses -o).
+    if (kind == DatasetKind::filesystem)
+        a.insert(a.end(), {"-x", "mountpoint", "-o", "readonly=on", "-o", "canmount=noauto", "-o", "setuid=off",
+                           "-o", "exec=off", "-o", "devices=off"});
+    else
+        a.insert(a.end(), {"-o", "readonly=on"});
+    if (force) a.push_back("-F");
+    a.insert(a.end(), {"--", target});
+    return a;
+}
+
+Argv rollback_argv(const std::string& zfs, const std::string& snapshot) {
+    return {zfs, "rollback", "-r", "--", snapshot};
+}
+
+Argv destroy_argv(const std::string& zfs, const std::string& snapshot) {
+    return {zfs, "destroy", "--", snapshot};
+}
+
+bool says_missing(const std::string& stderr_text) {
+    return stderr_text.find("dataset does not exist") != std::string::npos;
+}
+
+}  // namespace puller

@@ -1,0 +1,30 @@
+// argv of every local zfs command (the target side). Local commands are not subject to the
+// gatekeeper's grammar, but they are just as fixed: built from typed values, `--` before
+// operands, started with execve of the configured absolute path. Pure.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "inventory.hpp"
+#include "process.hpp"
+
+namespace puller {
+
+Argv target_listing_argv(const std::string& zfs, const std::string& target_root);
+Argv resume_tokens_argv(const std::string& zfs, const std::vector<std::string>& datasets);
+Argv exists_argv(const std::string& zfs, const std::string& dataset);
+
+// The hardened receive: resumable (-s), never mounted (-u), the source's mountpoint ignored
+// (-x mountpoint), read-only, not mounted at boot, and for filesystems no setuid, exec or
+// device nodes even if someone mounts it later; volumes get readonly=on only (they have none of
+// the others). -F only when a forced rollback asked for it.
+Argv receive_argv(const std::string& zfs, const std::string& target, DatasetKind kind, bool force);
+
+Argv rollback_argv(const std::string& zfs, const std::string& snapshot);   // zfs rollback -r -- T@S
+Argv destroy_argv(const std::string& zfs, const std::string& snapshot);    // zfs destroy -- T@S
+
+// `zfs list` said the dataset does not exist (as opposed to failing for another reason).
+bool says_missing(const std::string& stderr_text);
+
+}  // namespace puller

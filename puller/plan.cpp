@@ -1,0 +1,291 @@
+// The per-dataset decision. Order of checks: resume token, common snapshot, divergence, change,
+// then the sends (first full of the oldest snapshot or clone-aware -i from the origin, then -I to
+// the sync snapshot; or -I from the common snapshot; or -i from a bookmark, then -I).
+#include "plan.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <limits>
+#include <map>
+#include <set>
+
+#include "resume_token.hpp"
+
+namespace puller {
+namespace {
+
+std::string parent_of(const std::string& name) {
+    const auto slash = name.rfind('/');
+    return slash == std::string::npos ? "" : name.substr(0, slash);
+}
+
+// Send flags in grammar::send_flag_order. Raw (-w) keeps encrypted data encrypted on the way
+// and on the target; otherwise -L keeps large records large, -e keeps embedded blocks
+// embedded and -c sends blocks as they are compressed on disk (no recompression, fewer bytes).
+std::string send_flags(bool raw) { return raw ? "w" : "Lce"; }
+
+std::string list_names(const std::vector<Point>& points, std::size_t max) {
+    std::string out;
+    for (std::size_t i = 0; i < points.size() && i < max; ++i) out += (i ? ", @" : "@") + points[i].name;
+    if (points.size() > max) out += ", ...";
+    return out;
+}
+
+struct Planner {
+    const Inventory& source;
+    const Inventory& target;
+    const PlanOptions& opt;
+    std::map<std::string, std::set<std::uint64_t>> brought;  // source dataset -> guids sent this run
+
+    const Dataset* target_of(const std::string& name) const {
+        const auto it = target.find(name);
+        return it == target.end() ? nullptr : &it->second;
+    }
+    bool in_job(const std::string& name) const {
+        return source.contains(name) && (name == opt.source_root || (opt.recursive && dataset_within(name, opt.source_root)));
+    }
+
+    DatasetPlan refuse(DatasetPlan p, std::string why) {
+        p.action = Action::refuse;
+        p.reason = std::move(why);
+        return p;
+    }
+    DatasetPlan fail(DatasetPlan p, std::string why) {
+        p.action = Action::fail;
+        p.reason = std::move(why);
+        p.sends.clear();
+        return p;
+    }
+
+    // The clone-aware first send: `-i ORIGIN@snap DS@first`, when the origin snapshot is (or
+    // will be, earlier in this run) on the target. Otherwise the clone arrives as a full copy.
+    std::optional<Send> clone_send(const Dataset& ds, const Point& first, DatasetPlan& p) {
+        if (ds.origin.empty()) return std::nullopt;
+        const auto at = ds.origin.find('@');
+        if (at == std::string::npos) return std::nullopt;
+        const std::string origin_ds = ds.origin.substr(0, at), origin_snap = ds.origin.substr(at + 1);
+        if (origin_ds == ds.name || !in_job(origin_ds)) return std::nullopt;
+        const Point* os = source.at(origin_ds).snapshot_named(origin_snap);
+        if (os == nullptr) return std::nullopt;
+        const Dataset* tod = target_of(map_name(origin_ds, opt.source_root, opt.target_root));
+        const bool present = tod != nullptr && tod->snapshot_by_guid(os->guid) != nullptr;
+        const bool planned = brought.contains(origin_ds) && brought.at(origin_ds).contains(os->guid);
+        if (!present && !planned) return std::nullopt;
+        if (!present) p.depends_on.push_back(origin_ds);
+        Send s;
+        s.kind = Send::Kind::incremental;
+        s.intermediates = false;
+        s.from = ds.origin;
+        s.to = ds.name + "@" + first.name;
+        s.flags = send_flags(p.raw);
+        s.estimate = first.written;
+        s.brings = {first.name};
+        return s;
+    }
+
+    // -I from `from_point` (exclusive) to the sync snapshot, over the source points in order.
+    Send intermediates(const Dataset& ds, const std::vector<Point>& points, const Point& from, bool raw) {
+        Send s;
+        s.kind = Send::Kind::incremental;
+        s.intermediates = true;
+        s.from = ds.name + "@" + from.name;
+        s.to = ds.name + "@" + points.back().name;
+        s.flags = send_flags(raw);
+        for (const auto& pt : points) {
+            if (pt.createtxg <= from.createtxg) continue;
+            s.brings.push_back(pt.name);
+            s.estimate += pt.written;
+        }
+        return s;
+    }
+
+    DatasetPlan plan_one(const Dataset& ds) {
+        DatasetPlan p;
+        p.source = ds.name;
+        p.target = map_name(ds.name, opt.source_root, opt.target_root);
+        p.kind = ds.kind;
+        p.raw = opt.raw || ds.encrypted();
+        const Dataset* t = target_of(p.target);
+        p.target_exists = t != nullptr;
+        if (p.source != opt.source_root) {
+            const std::string parent = parent_of(p.source);
+            if (target_of(map_name(parent, opt.source_root, opt.target_root)) == nullptr)
+                p.depends_on.push_back(parent);
+        }
+
+        std::vector<Point> tsnaps = t ? t->snapshots : std::vector<Point>{};
+        const bool resuming = t != nullptr && !t->resume_token.empty();
+        if (resuming) {
+            const policy::TokenResult tok = policy::decode_resume_token(t->resume_token);
+            const Point* to = tok.ok() && tok.token->toguid ? ds.snapshot_by_guid(*tok.token->toguid) : nullptr;
+            if (to == nullptr)
+                return fail(p, "target " + p.target + " holds a partial receive of a snapshot the source no longer has; discard it with `zfs receive -A " + p.target + "` and run again");
+            Send r;
+            r.kind = Send::Kind::resume;
+            r.token = t->resume_token;
+            r.to = ds.name + "@" + to->name;
+            r.remote_estimate = true;
+            r.brings = {to->name};
+            p.sends.push_back(r);
+            p.resumed = true;
+            Point eff = *to;
+            eff.createtxg = (tsnaps.empty() ? 0 : tsnaps.back().createtxg) + 1;
+            tsnaps.push_back(eff);
+        }
+
+        const std::optional<Common> common = find_common(ds, tsnaps);
+        bool overwrite_unrelated = false, forced = false;
+        if (t != nullptr && !common) {
+            if (!tsnaps.empty())
+                return refuse(p, "target " + p.target + " has no snapshot in common with " + p.source + " (it has " +
+                                     list_names(tsnaps, 3) + "); nothing was changed; rename or destroy the target by hand (--force-rollback never overwrites unrelated data)");
+            if (!opt.force_rollback)
+                return refuse(p, "target " + p.target + " exists but has no snapshots; nothing was changed; rerun with --force-rollback to overwrite it, or destroy it");
+            overwrite_unrelated = true;
+            p.force_receive = true;
+        }
+        if (common) {
+            std::vector<Point> newer;
+            for (const auto& s : tsnaps)
+                if (s.createtxg > common->target.createtxg) newer.push_back(s);
+            const bool modified = !resuming && t->written > 0;
+            if (!newer.empty() || modified) {
+                std::string what = "target " + p.target + " diverged from the source since @" + common->target.name + ": ";
+                if (!newer.empty()) what += "it has newer snapshots the source does not (" + list_names(newer, 3) + ")";
+                if (!newer.empty() && modified) what += ", and ";
+                if (modified) what += std::to_string(t->written) + " bytes were written to it after its newest snapshot";
+                if (!opt.force_rollback)
+                    return refuse(p, what + "; nothing was changed; inspect it, then rerun with --force-rollback to roll it back to @" + common->target.name);
+                forced = true;
+                if (!newer.empty()) p.rollback_to = common->target.name;
+                else p.force_receive = true;
+            }
+        }
+        // What the last completed run left as newest common (and held): found without the
+        // snapshot a resume is about to complete.
+        if (t != nullptr) {
+            const std::optional<Common> before = find_common(ds, t->snapshots);
+            if (before && !before->source_is_bookmark) p.previous_common = before->source.name;
+        }
+
+        const Point* newest_source = ds.newest_snapshot();
+        const bool up_to_date = common && !common->source_is_bookmark && newest_source != nullptr &&
+                                common->source.guid == newest_source->guid;
+        const bool changed = ds.written > 0 || !up_to_date || opt.always_snapshot || forced;
+        if (!changed) {
+            p.action = p.sends.empty() ? Action::skip : Action::transfer;
+            p.reason = "unchanged since @" + common->source.name;
+            p.newest = common->source.name;
+            return p;
+        }
+
+        // A sync snapshot makes the newest point one of ours (so it can be held), and captures
+        // whatever was written since the newest existing snapshot.
+        p.action = Action::transfer;
+        p.sync_snapshot = true;
+        p.newest = opt.sync_snapshot;
+        std::vector<Point> points = ds.snapshots;
+        // The sync snapshot is newer than anything listed (bookmarks included).
+        points.push_back(Point{opt.sync_snapshot, 0, std::numeric_limits<std::uint64_t>::max(), ds.written});
+
+        if (t == nullptr || overwrite_unrelated) {
+            const Point& first = points.front();
+            std::optional<Send> first_send = clone_send(ds, first, p);
+            if (!first_send) {
+                Send f;
+                f.kind = Send::Kind::full;
+                f.to = ds.name + "@" + first.name;
+                f.flags = send_flags(p.raw);
+                f.remote_estimate = true;
+                f.brings = {first.name};
+                first_send = f;
+            }
+            p.sends.push_back(*first_send);
+            if (points.size() > 1) p.sends.push_back(intermediates(ds, points, first, p.raw));
+        } else if (!common->source_is_bookmark) {
+            p.sends.push_back(intermediates(ds, points, common->source, p.raw));
+        } else {
+            // Bookmarks cannot start an -I range: -i from the bookmark to the next snapshot, then -I.
+            const Point& bm = common->source;
+            const auto next = std::find_if(points.begin(), points.end(),
+                                           [&](const Point& s) { return s.createtxg > bm.createtxg; });
+            Send s;
+            s.kind = Send::Kind::incremental;
+            s.intermediates = false;
+            s.from = ds.name + "#" + bm.name;
+            s.to = ds.name + "@" + next->name;
+            s.flags = send_flags(p.raw);
+            s.estimate = next->written;
+            s.brings = {next->name};
+            p.sends.push_back(s);
+            if (next->name != points.back().name) p.sends.push_back(intermediates(ds, points, *next, p.raw));
+        }
+        for (const auto& s : p.sends)
+            for (const auto& name : s.brings)
+                if (const Point* pt = ds.snapshot_named(name)) brought[ds.name].insert(pt->guid);
+        return p;
+    }
+};
+
+}  // namespace
+
+std::vector<std::string> job_datasets(const Inventory& source, const PlanOptions& opt) {
+    std::set<std::string> names;
+    for (const auto& [name, ds] : source)
+        if (name == opt.source_root || (opt.recursive && dataset_within(name, opt.source_root))) names.insert(name);
+    // Kahn's algorithm; the ready set is ordered by name, so siblings come out sorted.
+    std::map<std::string, std::set<std::string>> deps;
+    for (const auto& name : names) {
+        auto& d = deps[name];
+        const std::string parent = parent_of(name);
+        if (names.contains(parent)) d.insert(parent);
+        const std::string& origin = source.at(name).origin;
+        const std::string origin_ds = origin.substr(0, origin.find('@'));
+        if (!origin.empty() && origin_ds != name && names.contains(origin_ds)) d.insert(origin_ds);
+    }
+    std::vector<std::string> out;
+    std::set<std::string> done;
+    while (out.size() < names.size()) {
+        std::string next;
+        for (const auto& [name, d] : deps) {
+            if (done.contains(name)) continue;
+            if (std::all_of(d.begin(), d.end(), [&](const std::string& x) { return done.contains(x); })) {
+                next = name;
+                break;
+            }
+        }
+        if (next.empty()) {  // a cycle cannot happen in ZFS; stay total anyway
+            for (const auto& name : names)
+                if (!done.contains(name)) next = name;
+        }
+        done.insert(next);
+        out.push_back(next);
+    }
+    return out;
+}
+
+JobPlan make_plan(const Inventory& source, const Inventory& target, const PlanOptions& options) {
+    JobPlan plan;
+    if (!source.contains(options.source_root)) {
+        plan.error = "source dataset " + options.source_root + " is not in the source listing";
+        return plan;
+    }
+    if (options.sync_snapshot.empty() || !options.sync_snapshot.starts_with(options.prefix)) {
+        plan.error = "sync snapshot name must start with the prefix";
+        return plan;
+    }
+    Planner planner{source, target, options, {}};
+    for (const auto& name : job_datasets(source, options)) plan.datasets.push_back(planner.plan_one(source.at(name)));
+    return plan;
+}
+
+std::string sync_snapshot_name(const std::string& prefix, long long unix_seconds) {
+    const std::time_t t = static_cast<std::time_t>(unix_seconds);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+    return prefix + buf;
+}
+
+}  // namespace puller

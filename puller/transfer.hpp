@@ -1,0 +1,26 @@
+// The data path of one send: ssh's stdout -> the puller (counts bytes, moves them with splice(2)
+// through 1 MiB pipes, no copy into user space) -> `zfs receive`'s stdin. Either side failing
+// stops the other; both are always reaped.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "process.hpp"
+#include "progress.hpp"
+
+namespace puller {
+
+struct TransferResult {
+    bool ok = false;
+    bool interrupted = false;
+    std::uint64_t bytes = 0;
+    double seconds = 0;
+    int send_status = -1;       // the ssh session's exit status (the remote zfs send's)
+    int receive_status = -1;
+    std::string error;          // one line, names the side that failed first
+};
+
+TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress);
+
+}  // namespace puller
