@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "canonical.hpp"
+#include "toml_subset.hpp"
 
 namespace policy {
 namespace {
@@ -165,55 +166,14 @@ IdentityPolicy load_identity(const std::string& name, const toml::node& node, co
     return id;
 }
 
-// Input toml++ 3.3 (Debian 12) cannot be trusted with, refused before it parses anything
-// (both found by fuzz/fuzz_policy). Returns "line N: why", or "" when the text may be parsed.
-// - Non-ASCII bytes: its generated Unicode tables reach TOML_UNREACHABLE (undefined
-//   behaviour) for many code points, e.g. U+FEFB (marzer/tomlplusplus#295, fixed in #305).
-//   Every value the policy holds is printable ASCII already; this extends that to comments.
-// - Table headers whose key starts with a character that cannot start a key (`[`x]`,
-//   `[[[a]]]`, a lone `[`): parse_key() only asserts its precondition, so they abort (or,
-//   built with NDEBUG, break an __builtin_assume) (marzer/tomlplusplus#301). Every line is
-//   checked, so a line of a multi-line string or array that starts that way is refused too
-//   (a policy file has neither).
-std::string toml_hazard(std::string_view text) {
-    const auto key_start = [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '"' ||
-               c == '\'' || c == ']';
-    };
-    std::size_t line = 1;
-    for (std::size_t at = 0; at <= text.size(); ++line) {
-        const std::size_t end = std::min(text.find('\n', at), text.size());
-        std::string_view l = text.substr(at, end - at);
-        at = end + 1;
-        const auto non_ascii = [](char c) { return static_cast<unsigned char>(c) >= 0x80; };
-        if (std::any_of(l.begin(), l.end(), non_ascii))
-            return "line " + std::to_string(line) + ": policy files must be ASCII";
-        const auto skip_blanks = [&] {
-            while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
-        };
-        skip_blanks();
-        if (!l.starts_with('[')) continue;
-        l.remove_prefix(1);
-        skip_blanks();
-        if (l.starts_with('[')) {
-            l.remove_prefix(1);
-            skip_blanks();
-        }
-        // End of the text is reported by toml++ itself; end of the line is not.
-        if (at > text.size() && l.empty()) continue;
-        if (l.empty() || !key_start(l.front()))
-            return "line " + std::to_string(line) + ": malformed table header";
-    }
-    return "";
-}
-
 }  // namespace
 
 PolicyResult parse_policy(std::string_view text) {
     PolicyResult result;
     try {
-        if (std::string hazard = toml_hazard(text); !hazard.empty())
-            throw load_error{std::move(hazard)};
+        // toml++ only ever sees the subset a policy is written in (see toml_subset.hpp).
+        if (std::string violation = toml_subset_violation(text); !violation.empty())
+            throw load_error{std::move(violation)};
         const toml::table root = toml::parse(text, std::string_view{"policy"});
         only_keys(root, {"programs", "audit", "identity"}, "top level");
         Policy p;

@@ -1,7 +1,9 @@
 // Policy file loader: accepted files, one row per rejection, all-or-nothing, render round trip.
+#include <algorithm>
 #include <doctest/doctest.h>
 
 #include "policy_file.hpp"
+#include "toml_subset.hpp"
 #include "support.hpp"
 
 using namespace policy;
@@ -59,7 +61,7 @@ TEST_CASE("every malformed policy is rejected whole, with a message") {
         {with_identity("snapshot_prefix = \"\"\n"), "snapshot_prefix"},
         {with_identity("snapshot_prefix = \"syncoid_%\"\n"), "snapshot_prefix"},
         {with_identity("direct_connections = [\"host\"]\n"), "host:port"},
-        {with_identity("") + "[extra]\nx = 1\n", "unknown key 'extra'"},
+        {with_identity("") + "[extra]\nx = true\n", "unknown key 'extra'"},
         {with_identity("") + "[audit]\nfile = \"log\"\n", "absolute"},
         {with_identity("") + "[audit]\nrequire = false\n", "unknown key 'require'"},
         {"[programs\n", "line 1"},
@@ -82,14 +84,14 @@ TEST_CASE("render_policy reads back as an equal policy") {
 }
 
 // Found by fuzz/fuzz_policy: toml++ 3.3 asserts (aborts) on a table header whose key starts
-// with a character that cannot start a key (marzer/tomlplusplus#301), and reaches
-// TOML_UNREACHABLE on many non-ASCII code points (#295). The loader refuses both itself, with
-// a line number, and still loads what toml++ handles.
+// with a character that cannot start a key (marzer/tomlplusplus#301) and on a `}` in an
+// array's value position, and reaches TOML_UNREACHABLE on many non-ASCII code points (#295).
+// The loader refuses them itself, with a line number, as part of the subset check below.
 TEST_CASE("input toml++ 3.3 mishandles is refused before it parses") {
     const std::string ok = with_identity("");
     const std::string_view bad_headers[] = {
         "[`rograms]\n", "[[[1]]]\n", "[[[a]]]\n", "[[[]]\n", "[[=\n", "[\n", "[ \r\n",
-        "  [\t`x]\n",  "[[ \n",    "[.a]\n",    "[\x01]\n",
+        "  [\t`x]\n",  "[[ \n",    "[.a]\n",    "[a.]\n", "[a b]\n",
     };
     for (const auto text : bad_headers) {
         CAPTURE(text);
@@ -110,10 +112,83 @@ TEST_CASE("input toml++ 3.3 mishandles is refused before it parses") {
     }
     CHECK(parse_policy("\xEF\xBB\xBF" + ok).error == "line 1: policy files must be ASCII");
 
+    const std::string_view braces[] = {
+        "x = [}]\n", "x = [1, }]\n", "x = [\n  \"a\",\n}\n]\n", "audit = { syslog = true }\n", "# {\n",
+    };
+    for (const auto text : braces) {
+        CAPTURE(text);
+        const auto r = parse_policy(ok + std::string(text));
+        CHECK_FALSE(r.ok());
+        CHECK(r.error.find("'{' and '}' are not allowed") != std::string::npos);
+    }
+    CHECK(parse_policy(programs + "[identity.a]\ndatasets = [\"tank/a\",}\"b\"]\n").error ==
+          "line 5: '{' and '}' are not allowed (no inline tables)");
+
     // Headers toml++ reports itself, and well-formed ones, are unaffected.
     CHECK_FALSE(parse_policy(ok + "[").ok());
     CHECK_FALSE(parse_policy(ok + "[]\n").ok());
     const auto quoted = parse_policy(ok + "[identity.'b']\ndatasets = [\"tank/b\"]\npreset = \"read-only\"\n");
     REQUIRE_MESSAGE(quoted.ok(), quoted.error);
     CHECK(quoted.policy->identities.contains("b"));
+}
+
+// Everything outside the policy subset (policy/toml_subset.hpp) is refused with a line number
+// before toml++ parses anything; everything inside it still loads.
+TEST_CASE("only the policy subset of TOML reaches toml++") {
+    const std::string ok = with_identity("");
+    struct Row {
+        std::string added, message_part;
+    };
+    const Row refused[] = {
+        {"[extra]\nx = 1\n", "a value must be"},
+        {"[extra]\nx = 1979-05-27\n", "a value must be"},
+        {"[extra]\nx = inf\n", "a value must be"},
+        {"[extra]\nx = truex\n", "a value must be"},
+        {"[extra]\nx = \"\"\"a\"\"\"\n", "multi-line strings"},
+        {"[extra]\nx = '''a'''\n", "multi-line strings"},
+        {"[extra]\nx = \"a\\u00e9\"\n", "escapes"},
+        {"[extra]\nx = \"a\\n\"\n", "escapes"},
+        {"[extra]\nx = \"a\n", "unterminated string"},
+        {"[extra]\nx = [[\"a\"]]\n", "only hold strings"},
+        {"[extra]\nx = [\"a\" \"b\"]\n", "expected ',' or ']'"},
+        {"[extra]\nx = [true]\n", "only hold strings"},
+        {"[extra]\nx.y = true\n", "dotted keys"},
+        {"[extra]\nx true\n", "expected '='"},
+        {"[extra]\n= true\n", "expected a key"},
+        {"[extra]\nx = true y = false\n", "end of the line"},
+        {"[extra] x = true\n", "end of the line"},
+        {"[[extra]]\n", "arrays of tables"},
+        {"x = \"a\"\rb\n", "carriage return"},
+        {"x = \"\x01\"\n", "control characters"},
+        {"[\x01]\n", "control characters"},
+        {"x = \"\x7f\"\n", "control characters"},
+    };
+    const auto lines = static_cast<std::size_t>(std::count(ok.begin(), ok.end(), '\n'));
+    for (const auto& row : refused) {
+        CAPTURE(row.added);
+        const auto r = parse_policy(ok + row.added);
+        CHECK_FALSE(r.ok());
+        CHECK(r.error.find(row.message_part) != std::string::npos);
+        // Reported on the added text's first or second line, never "cannot load policy".
+        const bool on_added_line = r.error.starts_with("line " + std::to_string(lines + 1) + ":") ||
+                                   r.error.starts_with("line " + std::to_string(lines + 2) + ":");
+        CHECK_MESSAGE(on_added_line, r.error);
+    }
+
+    // Inside the subset: comments anywhere a line may end or a list may break, trailing commas,
+    // literal and escaped strings, quoted keys, blanks around dots, CRLF line ends.
+    const std::string accepted =
+        "# policy\r\n[programs]  # paths\r\nzfs = '/sbin/zfs'\r\n\"lzop\" = \"/usr/bin/lzop\"\r\n"
+        "[ identity . \"b.c\" ]\ndatasets = [  # scope\n  \"tank/a\", # first\n\n  'tank/b',\n]\n"
+        "preset=\"syncoid-pull\"\nraw_only\t=\ttrue\n";
+    const auto r = parse_policy(accepted);
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    REQUIRE(r.policy->identities.contains("b.c"));
+    const auto& id = r.policy->identities.at("b.c");
+    CHECK(id.datasets == std::vector<std::string>{"tank/a", "tank/b"});
+    CHECK(id.raw_only);
+    CHECK(r.policy->programs.at("lzop") == "/usr/bin/lzop");
+    // The two escapes the subset keeps (toml++ decodes them; the loader then judges the value).
+    CHECK(toml_subset_violation("x = \"a\\\"b\\\\c\"\n") == "");
+    CHECK(toml_subset_violation("x = 'a\\b'\n") == "");
 }
