@@ -101,6 +101,8 @@ nlohmann::json outcome_json(const RecordContext& ctx, const RunOutcome& outcome,
         if (s.signal != 0) {
             st["signal"] = s.signal;
             st["sigsys"] = s.signal == SIGSYS;  // killed by the seccomp filter
+            // waitpid does not say which call it was; the kernel audit log (type=SECCOMP) does.
+            if (s.signal == SIGSYS) st["syscall"] = nullptr;
         } else {
             st["exit_code"] = s.exit_code;
         }

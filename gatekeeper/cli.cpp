@@ -11,6 +11,7 @@ namespace gatekeeper {
 const char* const usage_text =
     "usage: zfs-gatekeeper [--policy FILE] --identity NAME [--dry-run] [-c COMMAND]\n"
     "       zfs-gatekeeper [--policy FILE] --check\n"
+    "       zfs-gatekeeper [--policy FILE] --print-sandbox\n"
     "       zfs-gatekeeper -c '<forced command>'   (as the account's login shell)\n"
     "       zfs-gatekeeper --help | --version\n"
     "\n"
@@ -22,6 +23,8 @@ const char* const usage_text =
     "  -c COMMAND           take the client command from COMMAND instead of SSH_ORIGINAL_COMMAND\n"
     "  --dry-run            decide only; print one JSON object; exit 0 allow, 1 deny, 2 error\n"
     "  --check              validate the policy file and exit (0 valid, 2 invalid)\n"
+    "  --print-sandbox      print the seccomp filters (readable form) and, if the policy loads,\n"
+    "                       the Landlock fence of each of its programs\n"
     "  --test-allow-own-policy\n"
     "                       also accept a policy file owned by the invoking user (tests only)\n"
     "  --help, --version\n"
@@ -61,6 +64,8 @@ CliResult parse_options(const std::vector<std::string>& args, std::size_t start,
             o.mode = Mode::dry_run;
         } else if (a == "--check") {
             o.mode = Mode::check;
+        } else if (a == "--print-sandbox") {
+            o.mode = Mode::print_sandbox;
         } else if (a == "--test-allow-own-policy") {
             o.allow_own_policy = true;
         } else if (a == "--help" || a == "-h") {

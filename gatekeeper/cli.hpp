@@ -8,7 +8,7 @@
 
 namespace gatekeeper {
 
-enum class Mode { serve, dry_run, check, help, version };
+enum class Mode { serve, dry_run, check, print_sandbox, help, version };
 
 struct Options {
     Mode mode = Mode::serve;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <map>
 #include <string>
 #include <sys/time.h>
 #include <unistd.h>
@@ -96,6 +97,13 @@ int main(int argc, char** argv) {
     }
 
     const auto loaded = gatekeeper::load_policy_file(opt.policy_path, opt.allow_own_policy);
+    if (opt.mode == gatekeeper::Mode::print_sandbox) {
+        if (!loaded.ok()) std::fprintf(stderr, "zfs-gatekeeper: %s (program fences not shown)\n", loaded.error.c_str());
+        const auto sandbox = gatekeeper::prepare_sandbox(loaded.ok() ? loaded.policy->programs
+                                                                     : std::map<std::string, std::string>{});
+        std::fputs(gatekeeper::render_sandbox(sandbox).c_str(), stdout);
+        return sandbox.error.empty() ? 0 : exit_usage;
+    }
     if (opt.mode == gatekeeper::Mode::check) {
         if (!loaded.ok()) {
             std::fprintf(stderr, "zfs-gatekeeper: %s\n", loaded.error.c_str());
@@ -143,8 +151,10 @@ int main(int argc, char** argv) {
         client_message("audit log unavailable; refusing to run");
         return exit_denied;
     }
-    const gatekeeper::Sandbox sandbox = gatekeeper::prepare_sandbox();
-    const gatekeeper::ChildSetup child_setup = [&sandbox] { gatekeeper::enter_sandbox(sandbox); };
+    gatekeeper::Sandbox sandbox = gatekeeper::prepare_sandbox(loaded.policy->programs);
+    const gatekeeper::ChildSetup child_setup = [&sandbox](const char* program) {
+        gatekeeper::enter_sandbox(sandbox, program);
+    };
 
     // Phase two of the decision: facts only the live system knows (resume token guid).
     std::string preflight_denial;
@@ -176,7 +186,8 @@ int main(int argc, char** argv) {
             outcome.client_hung_up = true;
         outcome.exit_status = decision->builtin->exit_status;
     } else {
-        outcome = gatekeeper::run_invocation(decision->argv, decision->effective, child_setup);
+        outcome = gatekeeper::run_invocation(decision->argv, decision->effective, child_setup,
+                                             [&sandbox] { gatekeeper::enter_supervisor_sandbox(sandbox); });
         if (!outcome.error.empty()) client_message("could not start the command");
     }
     audit.write(gatekeeper::to_line(gatekeeper::outcome_json(outcome_context(ctx), outcome, gatekeeper::describe_sandbox(sandbox))));

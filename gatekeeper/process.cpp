@@ -3,6 +3,7 @@
 
 #include <csignal>
 #include <fcntl.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -22,6 +23,16 @@ void close_fds_from(int from) {
 }
 
 bool sanitize_process() {
+    // We are never installed set-uid or set-gid: real and effective ids that differ mean someone
+    // did, and nothing below was written for that.
+    uid_t ruid, euid, suid;
+    gid_t rgid, egid, sgid;
+    if (::getresuid(&ruid, &euid, &suid) != 0 || ::getresgid(&rgid, &egid, &sgid) != 0 || ruid != euid ||
+        euid != suid || rgid != egid || egid != sgid)
+        return false;
+    // Ambient capabilities found at start (a NixOS security.wrappers wrapper raises them) would
+    // reach every child; each child clears them again before execve (capabilities.cpp).
+    ::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);  // EINVAL before 4.3: none to clear
     close_fds_from(3);
     // A closed 0/1/2 would let the next open() (audit file, /dev/zfs) become "stdout".
     for (int fd = 0; fd <= 2; ++fd) {

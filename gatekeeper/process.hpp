@@ -4,7 +4,8 @@
 
 namespace gatekeeper {
 
-// Returns false (and the caller exits) if fds 0-2 cannot be made valid.
+// Returns false (and the caller exits) if fds 0-2 cannot be made valid or the real and
+// effective ids differ (a set-uid/set-gid install).
 bool sanitize_process();
 
 // Close every fd >= `from` (close_range, falling back to a loop).

@@ -1,12 +1,16 @@
-// Child sandbox, in the order minijail uses: capabilities (bounding set first, while
-// CAP_SETPCAP is still held), securebits, no_new_privs, then the filter. Every step that fails
-// _exits with status 126: a half-applied sandbox never runs a program.
+// Child sandbox, top to bottom in one function (enter_sandbox): core dumps off, capabilities
+// (capabilities.cpp), no_new_privs, chdir("/"), the Landlock fence, and the seccomp filter last,
+// so the filter never has to allow a privilege-changing call. Every step that fails _exits with
+// status 126: a half-applied sandbox never runs a program.
 #include "sandbox.hpp"
 
-#include <linux/securebits.h>
-#include <sys/capability.h>
+#include <algorithm>
+#include <cstring>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include "capabilities.hpp"
 
 namespace gatekeeper {
 namespace {
@@ -17,49 +21,153 @@ namespace {
     ::_exit(126);
 }
 
-// Drop every capability from every set. Unprivileged (the default deployment) this only
-// clears what an ambient-raising wrapper may have left; as root it is what stops zfs and the
-// tools from being all-powerful.
-void drop_all_capabilities(bool root) noexcept {
-    if (cap_reset_ambient() != 0 && CAP_AMBIENT_SUPPORTED())
-        sandbox_fail("zfs-gatekeeper: cannot clear ambient capabilities\n");
-    if (root) {
-        // Bounding set first: it needs CAP_SETPCAP, which the cap_set_proc below removes.
-        for (cap_value_t c = 0; c <= CAP_LAST_CAP; ++c)
-            if (CAP_IS_SUPPORTED(c) && cap_drop_bound(c) != 0)
-                sandbox_fail("zfs-gatekeeper: cannot drop the bounding set\n");
-        // uid 0 regains the bounding set at execve unless NOROOT is set and locked.
-        if (prctl(PR_SET_SECUREBITS, SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
-                                         SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED,
-                  0, 0, 0) != 0)
-            sandbox_fail("zfs-gatekeeper: cannot lock securebits\n");
-    }
-    cap_t none = cap_init();
-    if (none == nullptr || cap_set_proc(none) != 0) sandbox_fail("zfs-gatekeeper: cannot drop capabilities\n");
-    cap_free(none);
+const ProgramSandbox* find_program(const Sandbox& s, const char* path) noexcept {
+    for (const auto& p : s.programs)
+        if (std::strcmp(p.path.c_str(), path) == 0) return &p;
+    return nullptr;
 }
 
-}  // namespace
+bool set_no_new_privs() noexcept {
+    return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
+           ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
+}
 
-Sandbox prepare_sandbox() {
+} // namespace
+
+Profile profile_for_program(const std::string& key) {
+    if (key == "zfs" || key == "zpool") return Profile::zfs;
+    if (key == "socat") return Profile::socat;
+    return Profile::stream;
+}
+
+Sandbox prepare_sandbox(const std::map<std::string, std::string>& programs) {
     Sandbox s;
     s.running_as_root = ::geteuid() == 0;
+    // The supervisor too: nothing it starts can gain privileges through set-uid or file caps,
+    // and it may load its own filter later.
+    if (!set_no_new_privs()) s.error = "cannot set no_new_privs";
+    for (Profile p : all_profiles) {
+        s.child_filters.push_back(compile_child_filter(p));
+        if (!s.child_filters.back().error.empty() && s.error.empty())
+            s.error = "seccomp filter " + s.child_filters.back().name + ": " +
+                      s.child_filters.back().error;
+    }
+    s.supervisor_filter = compile_supervisor_filter();
+    if (!s.supervisor_filter.error.empty() && s.error.empty())
+        s.error = "supervisor seccomp filter: " + s.supervisor_filter.error;
+    s.landlock_abi = landlock_abi(s.landlock_unavailable);
+    for (const auto& [key, path] : programs) {
+        const Profile profile = profile_for_program(key);
+        if (const auto* seen = find_program(s, path.c_str())) {
+            // One path, two kinds of program (e.g. zfs and lzop both /usr/bin/x): it would need
+            // two fences at once, so it gets none and nothing runs.
+            if (seen->profile != profile && s.error.empty())
+                s.error = path + " is configured as two kinds of program";
+            continue;
+        }
+        std::string error;
+        ProgramSandbox ps{path, profile, plan_landlock(profile, path, s.landlock_abi, error)};
+        ps.landlock.unavailable = s.landlock_unavailable;
+        if (!error.empty() && s.error.empty()) s.error = error;
+        s.programs.push_back(std::move(ps));
+    }
     return s;
 }
 
-void enter_sandbox(const Sandbox& sandbox) noexcept {
+void enter_sandbox(const Sandbox& sandbox, const char* program) noexcept {
     if (!sandbox.error.empty()) sandbox_fail("zfs-gatekeeper: sandbox unavailable\n");
-    drop_all_capabilities(sandbox.running_as_root);
-    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1)
-        sandbox_fail("zfs-gatekeeper: cannot set no_new_privs\n");
+    const ProgramSandbox* p = find_program(sandbox, program);
+    if (p == nullptr) sandbox_fail("zfs-gatekeeper: no sandbox for this program\n");
+    // A program killed by the filter must not leave a core file (stream data, keys) behind.
+    const rlimit no_core{0, 0};
+    if (::setrlimit(RLIMIT_CORE, &no_core) != 0)
+        sandbox_fail("zfs-gatekeeper: cannot disable core dumps\n");
+    drop_capabilities(sandbox.running_as_root,
+                      kept_capabilities(sandbox.running_as_root, p->profile));
+    if (!set_no_new_privs()) sandbox_fail("zfs-gatekeeper: cannot set no_new_privs\n");
     if (::chdir("/") != 0) sandbox_fail("zfs-gatekeeper: cannot chdir to /\n");
+    if (!apply_landlock(p->landlock))
+        sandbox_fail("zfs-gatekeeper: cannot apply the Landlock fence\n");
+    // Last: from here on only execve, write and exit_group (all in the allowlist) may follow.
+    if (!load_filter(sandbox.child_filters[static_cast<std::size_t>(p->profile)]))
+        sandbox_fail("zfs-gatekeeper: cannot load the seccomp filter\n");
+}
+
+void enter_supervisor_sandbox(Sandbox& sandbox) noexcept {
+    if (sandbox.supervisor_filter_loaded) return;
+    if (load_filter(sandbox.supervisor_filter))
+        sandbox.supervisor_filter_loaded = true;
+    else
+        sandbox.supervisor_filter_error = std::strerror(errno);
 }
 
 nlohmann::json describe_sandbox(const Sandbox& sandbox) {
-    return {{"capabilities", "none"},
-            {"no_new_privs", true},
-            {"running_as_root", sandbox.running_as_root},
-            {"seccomp", false}};
+    using nlohmann::json;
+    json filters = json::object();
+    for (Profile p : all_profiles) {
+        const auto& f = sandbox.child_filters[static_cast<std::size_t>(p)];
+        filters[f.name] = {{"syscalls", f.syscalls}, {"hash", f.hash}};
+    }
+    // "none" in the default (unprivileged) deployment; as root, what zfs/zpool keep.
+    const auto zfs_caps = kept_capabilities(sandbox.running_as_root, Profile::zfs);
+    const std::string caps =
+        zfs_caps.empty() ? "none" : "zfs,zpool: " + capability_names(zfs_caps) + "; others: none";
+    filters["supervisor"] = {{"syscalls", sandbox.supervisor_filter.syscalls},
+                             {"hash", sandbox.supervisor_filter.hash},
+                             {"loaded", sandbox.supervisor_filter_loaded}};
+    if (!sandbox.supervisor_filter_error.empty())
+        filters["supervisor"]["error"] = sandbox.supervisor_filter_error;
+    json landlock = sandbox.landlock_abi > 0
+                        ? json{{"enforced", true}, {"abi", sandbox.landlock_abi}}
+                        : json{{"enforced", false}, {"reason", sandbox.landlock_unavailable}};
+    return {
+        {"no_new_privs", true},
+        {"running_as_root", sandbox.running_as_root},
+        {"capabilities", caps},
+        {"seccomp", sandbox.error.empty()},
+        {"seccomp_default_action", "kill_process"},
+        {"seccomp_filters", filters},
+        {"landlock", landlock},
+        // waitpid only reports the signal; the kernel's audit log (type=SECCOMP) has the number.
+        {"sigsys_syscall", nullptr},
+        {"sigsys_syscall_unavailable",
+         "the supervisor sees only the exit signal; see the kernel audit log"}};
 }
 
-}  // namespace gatekeeper
+std::string render_seccomp_filters() {
+    std::string out;
+    for (Profile p : all_profiles) {
+        out += "# ---- child profile '" + std::string(profile_name(p)) + "' (groups:";
+        for (const auto& g : child_groups) {
+            const bool used = std::any_of(
+                std::begin(child_allowlist), std::end(child_allowlist), [&](const auto& s) {
+                    return s.group == g.name && (s.profiles & profile_bit(p)) != 0;
+                });
+            if (used) out += " " + std::string(g.name);
+        }
+        out += ")\n" + child_filter_pfc(p);
+    }
+    out += "# ---- supervisor after its last fork\n" + supervisor_filter_pfc();
+    return out;
+}
+
+std::string render_sandbox(const Sandbox& sandbox) {
+    std::string out = render_seccomp_filters();
+    out += "# ---- compiled\n";
+    for (const auto& f : sandbox.child_filters)
+        out += "seccomp " + f.name + ": " + std::to_string(f.syscalls) + " syscalls, " +
+               std::to_string(f.program.size()) + " BPF instructions, hash " + f.hash + "\n";
+    out += "seccomp supervisor: " + std::to_string(sandbox.supervisor_filter.syscalls) +
+           " syscalls, hash " + sandbox.supervisor_filter.hash + "\n";
+    out += std::string("running as root: ") + (sandbox.running_as_root ? "yes" : "no") + "\n";
+    for (const auto& p : sandbox.programs) {
+        out += "# ---- " + p.path + " (profile " + std::string(profile_name(p.profile)) +
+               ", capabilities " +
+               capability_names(kept_capabilities(sandbox.running_as_root, p.profile)) + ")\n";
+        out += render_landlock(p.landlock);
+    }
+    if (!sandbox.error.empty()) out += "error: " + sandbox.error + "\n";
+    return out;
+}
+
+} // namespace gatekeeper

@@ -44,7 +44,7 @@ constexpr int kill_grace_ms = 2000;
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
-    if (setup) setup();
+    if (setup) setup(args[0]);
     ::execve(args[0], args.data(), const_cast<char* const*>(child_environment));
     child_fail("zfs-gatekeeper: cannot start stage\n");
 }
@@ -89,7 +89,7 @@ public:
     bool stopped() const { return out_.client_hung_up || out_.supervisor_signal != 0; }
 
     void run_pipeline(std::size_t p, const std::vector<policy::Argv>& stages, bool last_stderr_null,
-                      const ChildSetup& setup) {
+                      const ChildSetup& setup, const AfterLastFork& after_last_fork) {
         std::vector<Running> running;
         int prev_read = -1;
         const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -124,6 +124,9 @@ public:
             running.push_back({pid, index});
         }
         if (devnull >= 0) ::close(devnull);
+        // `;` chains fork their later pipelines after this one ends: only the last one may
+        // narrow the supervisor to waiting and recording.
+        if (after_last_fork) after_last_fork();
         wait_all(running);
     }
 
@@ -191,7 +194,8 @@ private:
 }  // namespace
 
 RunOutcome run_invocation(const std::vector<std::vector<policy::Argv>>& argv,
-                          const grammar::Invocation& effective, const ChildSetup& setup) {
+                          const grammar::Invocation& effective, const ChildSetup& setup,
+                          const AfterLastFork& after_last_fork) {
     RunOutcome out;
     const auto start = std::chrono::steady_clock::now();
     {
@@ -203,7 +207,8 @@ RunOutcome run_invocation(const std::vector<std::vector<policy::Argv>>& argv,
         }
         for (std::size_t p = 0; p < argv.size() && !sup.stopped() && out.error.empty(); ++p) {
             const bool devnull = p < effective.pipelines.size() && effective.pipelines[p].last_stderr_to_devnull;
-            sup.run_pipeline(p, argv[p], devnull, setup);
+            const bool last = p + 1 == argv.size();
+            sup.run_pipeline(p, argv[p], devnull, setup, last ? after_last_fork : AfterLastFork{});
         }
     }
     out.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

@@ -1,0 +1,29 @@
+// Which capabilities a started program keeps, and the drop itself (libcap + prctl). As an
+// unprivileged user nothing survives; as root only zfs/zpool keep the measured set below, carried
+// over execve through the ambient set because SECBIT_NOROOT (locked) stops uid 0 from getting
+// its usual full set back.
+#pragma once
+
+#include <span>
+#include <sys/capability.h>
+
+#include "seccomp_allowlist.hpp"
+
+namespace gatekeeper {
+
+// Measured on zfs 2.1.11 (tests/fixtures/syscall-traces/root-capabilities.txt): as root without
+// `zfs allow` delegation, send/snapshot/hold/release/bookmark/destroy fail with EPERM unless
+// CAP_SYS_ADMIN is in the bounding set; get/list/zpool get need nothing. Stream tools need none.
+inline constexpr cap_value_t root_zfs_capabilities[] = {CAP_SYS_ADMIN};
+
+std::span<const cap_value_t> kept_capabilities(bool running_as_root, Profile profile);
+
+// In the child, before no_new_privs. Order (minijail): bounding set first, while CAP_SETPCAP is
+// held; then E/P/I with CAP_SETPCAP still effective; ambient raise of what is kept; securebits
+// locked; finally CAP_SETPCAP itself goes. Any failure _exits(126).
+void drop_capabilities(bool running_as_root, std::span<const cap_value_t> keep) noexcept;
+
+// "none" or a comma list such as "cap_sys_admin".
+std::string capability_names(std::span<const cap_value_t> caps);
+
+} // namespace gatekeeper
