@@ -1,8 +1,10 @@
 // Stand-in zfs/zpool for the sshd integration test and bench/ (test code only; it never touches
 // a pool). It reports how it was started as one JSON line on stderr, then answers like zfs.
 // It lives inside the sandbox real zfs gets: no environment, no files of its own (Landlock lets a
-// started program read only libraries and /proc/self, and write nothing), only syscalls on the
-// zfs allowlist. So every input is in its argv, by the naming rules below.
+// started program read only libraries and /proc/self, and write nothing), and only syscalls on
+// the zfs seccomp allowlist (openat, read, write, close, newfstatat, ioctl, memory and start-up
+// calls; no poll, fcntl, uname or getppid). So every input is in its argv, by the naming rules
+// below, and everything it reports comes from /proc/self/status and fstat.
 //
 // Report line on fd 2, written first with one write(2):
 //   fake-zfs-call {"argv": [...], "env": [...], "fds": {"0": "chr 1:3", "1": "pipe", ...},
@@ -11,13 +13,16 @@
 // Naming rules (operands, after zfs's own option parsing):
 //   `DATASET@bytes-N`   `send` writes N bytes (default 4096) of the test stream
 //   a component `exit-N` (`tank/data/exit-3`) in any operand: exit with status N after answering
+//   a component `host-NAME` (`tank/data/host-vm`): the dataset's snapshot listing also holds an
+//                       earlier syncoid snapshot of host NAME, for syncoid to prune
 // The test stream is block i (i = 0, 1, ...) of 1 MiB: a fixed splitmix64 sequence whose first
 // 8 bytes are replaced by i (little endian), cut at N. tests/integration/run-sshd-tests and
 // bench/run-overhead recompute it.
-// Snapshot listings are fixed: DATASET@autosnap_2024-01-01_00:00:01_daily, then
-// DATASET@syncoid_<hostname>_2024-01-01:00:00:00-GMT00:00 (an earlier sync snapshot of this
-// host, for syncoid to prune), then DATASET@autosnap_2024-01-02_00:00:01_daily; guid = FNV-1a 64
-// of the full snapshot name, creation = 1700000000 + 60 * position.
+// Snapshot listings are fixed, oldest first:
+//   DATASET@autosnap_2024-01-01_00:00:01_daily
+//   DATASET@syncoid_NAME_2024-01-01:00:00:00-GMT00:00   (only with a host-NAME component)
+//   DATASET@autosnap_2024-01-02_00:00:01_daily
+// guid = FNV-1a 64 of the full snapshot name, creation = 1700000000 + 60 * position.
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
@@ -26,13 +31,10 @@
 #include <cstring>
 #include <fcntl.h>
 #include <map>
-#include <poll.h>
 #include <optional>
 #include <string>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 #include <vector>
 
@@ -43,7 +45,7 @@ extern char** environ;
 namespace {
 
 constexpr std::size_t stream_block_size = 1 << 20;
-constexpr std::uint64_t stream_seed = 0x7a66732d67617465ULL;  // "zfs-gate"
+constexpr std::uint64_t stream_seed = 0x7a66732d67617465ULL; // "zfs-gate"
 constexpr std::uint64_t default_stream_bytes = 4096;
 constexpr long creation_base = 1700000000;
 
@@ -64,49 +66,19 @@ std::string read_small_file(const char* path) {
     if (fd < 0) return text;
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) text.append(buf, static_cast<std::size_t>(n));
+    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+        text.append(buf, static_cast<std::size_t>(n));
     ::close(fd);
     return text;
 }
 
-// Open fds: one poll(2) per 4096 candidates (POLLNVAL marks a closed one), then fstat for the
-// kind. Listing /proc/self/fd would need getdents64 and readlink, which the zfs seccomp profile
-// does not allow; an fcntl per fd up to RLIMIT_NOFILE costs milliseconds.
-nlohmann::json open_fds() {
-    rlimit rl{};
-    const rlim_t limit = ::getrlimit(RLIMIT_NOFILE, &rl) == 0 ? std::min<rlim_t>(rl.rlim_cur, 1 << 20) : 1024;
-    std::vector<int> open;
-    std::vector<pollfd> batch;
-    for (rlim_t base = 0; base < limit; base += 4096) {
-        batch.clear();
-        for (rlim_t fd = base; fd < std::min<rlim_t>(base + 4096, limit); ++fd)
-            batch.push_back({static_cast<int>(fd), 0, 0});
-        if (::poll(batch.data(), batch.size(), 0) < 0) break;
-        for (const auto& p : batch)
-            if ((p.revents & POLLNVAL) == 0) open.push_back(p.fd);
-    }
-    nlohmann::json fds = nlohmann::json::object();
-    for (const int fd : open) {
-        struct stat st {};
-        std::string kind = "?";
-        if (::fstat(fd, &st) == 0) {
-            if (S_ISFIFO(st.st_mode)) kind = "pipe";
-            else if (S_ISSOCK(st.st_mode)) kind = "socket";
-            else if (S_ISREG(st.st_mode)) kind = "file";
-            else if (S_ISDIR(st.st_mode)) kind = "dir";
-            else if (S_ISCHR(st.st_mode))
-                kind = "chr " + std::to_string(major(st.st_rdev)) + ":" + std::to_string(minor(st.st_rdev));
-            else kind = "other";
-        }
-        fds[std::to_string(fd)] = kind;
-    }
-    return fds;
-}
-
-nlohmann::json process_status() {
-    static const char* const keys[] = {"Uid", "Gid", "PPid", "CapInh", "CapPrm", "CapEff",
-                                       "CapBnd", "CapAmb", "NoNewPrivs", "Seccomp"};
-    nlohmann::json status = nlohmann::json::object();
+// /proc/self/status: the lines we report, plus FDSize (the size of the fd table: every open fd
+// is below it).
+std::map<std::string, std::string> process_status() {
+    static const char* const keys[] = {"Uid",    "Gid",        "PPid",   "CapInh",
+                                       "CapPrm", "CapEff",     "CapBnd", "CapAmb",
+                                       "FDSize", "NoNewPrivs", "Seccomp"};
+    std::map<std::string, std::string> status;
     const std::string text = read_small_file("/proc/self/status");
     std::size_t pos = 0;
     while (pos < text.size()) {
@@ -125,15 +97,44 @@ nlohmann::json process_status() {
     return status;
 }
 
-void report(const std::vector<std::string>& args, const nlohmann::json& fds) {
+// Open fds, probed with fstat below FDSize (listing /proc/self/fd would need getdents64 and
+// readlink, which the zfs seccomp profile does not allow).
+nlohmann::json open_fds(int fd_table_size) {
+    nlohmann::json fds = nlohmann::json::object();
+    for (int fd = 0; fd < fd_table_size; ++fd) {
+        struct stat st {};
+        if (::fstat(fd, &st) != 0) continue;
+        std::string kind = "other";
+        if (S_ISFIFO(st.st_mode))
+            kind = "pipe";
+        else if (S_ISSOCK(st.st_mode))
+            kind = "socket";
+        else if (S_ISREG(st.st_mode))
+            kind = "file";
+        else if (S_ISDIR(st.st_mode))
+            kind = "dir";
+        else if (S_ISCHR(st.st_mode))
+            kind = "chr " + std::to_string(major(st.st_rdev)) + ":" +
+                   std::to_string(minor(st.st_rdev));
+        fds[std::to_string(fd)] = kind;
+    }
+    return fds;
+}
+
+void report(const std::vector<std::string>& args) {
+    auto status = process_status(); // its fd is closed again before the probe below
+    const int fd_table_size = std::atoi(status["FDSize"].c_str());
+    status.erase("FDSize");
+    const nlohmann::json fds = open_fds(fd_table_size > 0 ? fd_table_size : 1024);
     nlohmann::json env = nlohmann::json::array();
-    for (char** e = environ; *e != nullptr; ++e) env.push_back(*e);
+    for (char** e = environ; *e != nullptr; ++e)
+        env.push_back(*e);
     // Landlock: reading the directory "/" is outside the fence; without one, anyone may.
     const int root = ::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     const bool landlocked = root < 0 && errno == EACCES;
     if (root >= 0) ::close(root);
-    const nlohmann::json j{{"argv", args}, {"env", env}, {"fds", fds},
-                           {"status", process_status()}, {"landlocked", landlocked}};
+    const nlohmann::json j{
+        {"argv", args}, {"env", env}, {"fds", fds}, {"status", status}, {"landlocked", landlocked}};
     const std::string line =
         "fake-zfs-call " + j.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace) + "\n";
     write_all(2, line.data(), line.size());
@@ -154,8 +155,9 @@ int send_stream(std::uint64_t bytes) {
         std::memcpy(block.data() + i, &v, 8);
     }
     for (std::uint64_t index = 0; bytes > 0; ++index) {
-        std::memcpy(block.data(), &index, 8);  // little endian on every Linux target we run
-        const std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(bytes, block.size()));
+        std::memcpy(block.data(), &index, 8); // little endian on every Linux target we run
+        const std::size_t n =
+            static_cast<std::size_t>(std::min<std::uint64_t>(bytes, block.size()));
         if (!write_all(1, block.data(), n)) return 1;
         bytes -= n;
     }
@@ -165,32 +167,39 @@ int send_stream(std::uint64_t bytes) {
 // FNV-1a: a stable, made-up guid per name.
 std::uint64_t guid_of(const std::string& name) {
     std::uint64_t h = 0xcbf29ce484222325ULL;
-    for (unsigned char c : name) h = (h ^ c) * 0x100000001b3ULL;
+    for (unsigned char c : name)
+        h = (h ^ c) * 0x100000001b3ULL;
     return h;
 }
 
-// The number after `prefix` in a name component (split at '/' and '@'), if any.
-std::optional<std::uint64_t> tagged_number(const std::string& operand, const std::string& prefix) {
+// The text after `prefix` in a name component (split at '/' and '@'), if any.
+std::optional<std::string> tagged(const std::string& operand, const std::string& prefix) {
     std::size_t start = 0;
     while (start <= operand.size()) {
         std::size_t end = operand.find_first_of("/@", start);
         if (end == std::string::npos) end = operand.size();
         const std::string part = operand.substr(start, end - start);
-        if (part.size() > prefix.size() && part.starts_with(prefix) &&
-            part.find_first_not_of("0123456789", prefix.size()) == std::string::npos)
-            return std::strtoull(part.c_str() + prefix.size(), nullptr, 10);
+        if (part.size() > prefix.size() && part.starts_with(prefix))
+            return part.substr(prefix.size());
         start = end + 1;
     }
     return std::nullopt;
 }
 
+std::optional<std::uint64_t> tagged_number(const std::string& operand, const std::string& prefix) {
+    const auto text = tagged(operand, prefix);
+    if (!text || text->find_first_not_of("0123456789") != std::string::npos) return std::nullopt;
+    return std::strtoull(text->c_str(), nullptr, 10);
+}
+
 struct Words {
-    std::map<char, std::string> options;  // letter -> argument ("" for flags)
+    std::map<char, std::string> options; // letter -> argument ("" for flags)
     std::vector<std::string> operands;
 };
 
 // getopt-style reading of zfs's options; `with_argument` lists the letters that take one.
-Words read_words(const std::vector<std::string>& args, std::size_t from, const std::string& with_argument) {
+Words read_words(const std::vector<std::string>& args, std::size_t from,
+                 const std::string& with_argument) {
     Words w;
     bool options_done = false;
     for (std::size_t i = from; i < args.size(); ++i) {
@@ -205,7 +214,8 @@ Words read_words(const std::vector<std::string>& args, std::size_t from, const s
         }
         for (std::size_t k = 1; k < a.size(); ++k) {
             if (with_argument.find(a[k]) != std::string::npos) {
-                w.options[a[k]] = k + 1 < a.size() ? a.substr(k + 1) : (i + 1 < args.size() ? args[++i] : "");
+                w.options[a[k]] =
+                    k + 1 < a.size() ? a.substr(k + 1) : (i + 1 < args.size() ? args[++i] : "");
                 break;
             }
             w.options[a[k]] = "";
@@ -232,11 +242,10 @@ std::vector<std::string> split(const std::string& s, char sep) {
 }
 
 std::vector<std::pair<std::string, long>> snapshots_of(const std::string& dataset) {
-    utsname u{};
-    const std::string host = ::uname(&u) == 0 ? u.nodename : "localhost";
-    const std::vector<std::string> names = {"autosnap_2024-01-01_00:00:01_daily",
-                                            "syncoid_" + host + "_2024-01-01:00:00:00-GMT00:00",
-                                            "autosnap_2024-01-02_00:00:01_daily"};
+    std::vector<std::string> names = {"autosnap_2024-01-01_00:00:01_daily"};
+    if (const auto host = tagged(dataset, "host-"))
+        names.push_back("syncoid_" + *host + "_2024-01-01:00:00:00-GMT00:00");
+    names.push_back("autosnap_2024-01-02_00:00:01_daily");
     std::vector<std::pair<std::string, long>> out;
     for (std::size_t i = 0; i < names.size(); ++i)
         out.emplace_back(dataset + "@" + names[i], creation_base + static_cast<long>(i) * 60);
@@ -250,10 +259,11 @@ std::string property_value(const std::string& name, const std::string& property,
     if (property == "type") return name.find('@') != std::string::npos ? "snapshot" : "filesystem";
     if (property == "used" || property == "referenced" || property == "written") return "1048576";
     if (property == "createtxg") return "1";
-    return "-";  // origin, syncoid:sync, receive_resume_token, ...: not set
+    return "-"; // origin, syncoid:sync, receive_resume_token, ...: not set
 }
 
-void print_property(const Words& w, const std::string& name, const std::string& property, long creation) {
+void print_property(const Words& w, const std::string& name, const std::string& property,
+                    long creation) {
     const std::string value = property_value(name, property, creation);
     if (option(w, 'o') == "value")
         std::printf("%s\n", value.c_str());
@@ -270,9 +280,11 @@ void zfs_get(const Words& w) {
         const std::string& ds = w.operands[i];
         if (children && types == "snapshot") {
             for (const auto& [snap, creation] : snapshots_of(ds))
-                for (const auto& p : properties) print_property(w, snap, p, creation);
+                for (const auto& p : properties)
+                    print_property(w, snap, p, creation);
         } else if (!children || types.empty() || types.find("filesystem") != std::string::npos) {
-            for (const auto& p : properties) print_property(w, ds, p, creation_base);
+            for (const auto& p : properties)
+                print_property(w, ds, p, creation_base);
         }
     }
 }
@@ -300,7 +312,9 @@ int zfs_send(const Words& w) {
     const std::string last = w.operands.empty() ? "" : w.operands.back();
     const auto at = last.find('@');
     const std::uint64_t size =
-        at == std::string::npos ? default_stream_bytes : tagged_number(last.substr(at), "bytes-").value_or(default_stream_bytes);
+        at == std::string::npos
+            ? default_stream_bytes
+            : tagged_number(last.substr(at), "bytes-").value_or(default_stream_bytes);
     if (w.options.count('n') == 0) return send_stream(size);
     // -nvP: the estimate syncoid parses (last line "size\t<bytes>").
     const std::string from = w.options.count('I') != 0 ? option(w, 'I') : option(w, 'i');
@@ -313,12 +327,11 @@ int zfs_send(const Words& w) {
     return 0;
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
-    const nlohmann::json fds = open_fds();  // first: before this program opens anything
     const std::vector<std::string> args(argv, argv + argc);
-    report(args, fds);
+    report(args); // first: before this program opens anything of its own
 
     const std::string program = args[0].substr(args[0].rfind('/') + 1);
     const std::string sub = args.size() > 1 ? args[1] : "";
@@ -331,7 +344,8 @@ int main(int argc, char** argv) {
             if (option(w, 'o') == "value")
                 std::printf("active\n");
             else
-                std::printf("%s\t%s\tactive\t-\n", w.operands[i].c_str(), w.operands.front().c_str());
+                std::printf("%s\t%s\tactive\t-\n", w.operands[i].c_str(),
+                            w.operands.front().c_str());
         }
     } else if (sub == "get") {
         w = read_words(args, 2, "dostl");
@@ -349,6 +363,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     if (rc != 0) return rc;
     for (const auto& operand : w.operands)
-        if (const auto status = tagged_number(operand, "exit-")) return static_cast<int>(*status & 0xff);
+        if (const auto status = tagged_number(operand, "exit-"))
+            return static_cast<int>(*status & 0xff);
     return 0;
 }
