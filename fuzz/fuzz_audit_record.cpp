@@ -7,26 +7,22 @@
 // Input layout: byte 0 = identity length (low 7 bits) and, in bit 7, "repeat the command
 // until it is longer than max_recorded_command" (reaches truncation without huge inputs);
 // then the identity bytes, then the command bytes.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 
 #include "audit_record.hpp"
 #include "decide.hpp"
+#include "fixed_policy.hpp"
 #include "fuzz_check.hpp"
 #include "parse.hpp"
-#include "policy_file.hpp"
-#include "support.hpp"
 
 namespace {
 
 using fuzz::require;
-
-const policy::Policy& the_policy() {
-    static const policy::Policy p = test_support::corpus_policy();
-    return p;
-}
 
 void check_record(const gatekeeper::RecordContext& ctx, const std::string& command,
                   const grammar::ParseResult& parsed, const policy::Decision* decision) {
@@ -85,9 +81,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check_record(ctx, command, parsed, nullptr);
         return 0;
     }
-    const policy::Policy& pol = the_policy();
+    const policy::Policy& pol = fuzz::fixed_policy();
+    // The identity length picks which table decides, so all four presets get records.
+    const char* table = fuzz::identity_names[identity_len % std::size(fuzz::identity_names)];
     const policy::Decision d =
-        policy::decide(*parsed.invocation, pol.identities.at("corpus"), pol.programs);
+        policy::decide(*parsed.invocation, pol.identities.at(table), pol.programs);
     check_record(ctx, command, parsed, &d);
     check_record(ctx, command, parsed, nullptr); // identity without a table: no decision
     return 0;

@@ -1,6 +1,7 @@
 // libFuzzer harness for the command surface: SSH_ORIGINAL_COMMAND bytes through lex + parse +
-// decide() under the corpus policy (identities `corpus` and `direct`), with the security
-// properties of issue 5 asserted on every input. Links grammar and policy only.
+// decide() under the fixed policy (fixed_policy.hpp: the corpus identities `corpus` and
+// `direct`, plus `puller` and a read-only raw-only `ro`), with the security properties of
+// issue 5 asserted on every input. Links grammar and policy only.
 //
 // The name and scope checks below are written out again here on purpose (an oracle that
 // shares no code with the grammar); only the fixed option-word tables come from canonical.hpp.
@@ -14,11 +15,10 @@
 
 #include "canonical.hpp"
 #include "decide.hpp"
+#include "fixed_policy.hpp"
 #include "fuzz_check.hpp"
 #include "parse.hpp"
-#include "policy_file.hpp"
 #include "resume_token.hpp"
-#include "support.hpp"
 
 namespace {
 
@@ -147,6 +147,7 @@ class StageCheck {
         end();
     }
     void operator()(const grammar::ZfsSnapshot& s) {
+        changes_snapshots();
         program("zfs");
         fixed({"snapshot", "--"});
         require(!s.snapshots.empty(), "zfs snapshot without a snapshot");
@@ -155,6 +156,7 @@ class StageCheck {
         end();
     }
     void operator()(const grammar::ZfsDestroy& d) {
+        changes_snapshots();
         program("zfs");
         require(id_.allow_destroy, "destroy allowed for an identity without allow_destroy");
         fixed({"destroy", "--"});
@@ -169,6 +171,7 @@ class StageCheck {
     void operator()(const grammar::ZfsHold& h) { hold_or_release("hold", h.tag, h.snapshot); }
     void operator()(const grammar::ZfsRelease& h) { hold_or_release("release", h.tag, h.snapshot); }
     void operator()(const grammar::ZfsBookmark& b) {
+        changes_snapshots();
         program("zfs");
         fixed({"bookmark", "--"});
         snapshot(b.snapshot, false);
@@ -222,6 +225,8 @@ class StageCheck {
                             "allowed resume token names no valid snapshot", to);
                     require(within(to.substr(0, at), id_.datasets),
                             "resume token outside the identity's scope", to);
+                    require(!id_.raw_only || t.token->rawok,
+                            "raw-only identity resumes a non-raw stream", to);
                     require(t.token->toguid.has_value() && !t.token->savedok &&
                                 !t.token->redact_snaps && !t.token->book_redact_snaps &&
                                 t.token->unknown_fields.empty(),
@@ -307,6 +312,7 @@ class StageCheck {
                 b.full());
     }
     void hold_or_release(const char* sub, const std::string& tag, const grammar::SnapshotName& s) {
+        changes_snapshots();
         program("zfs");
         fixed({sub, "--"});
         operand(tag);
@@ -327,6 +333,9 @@ class StageCheck {
                 "pipeline stage uses a tool the identity does not list", grammar::tool_name(t));
         program(std::string(grammar::tool_name(t)));
     }
+    void changes_snapshots() {
+        require(id_.preset != policy::Preset::read_only, "read-only identity changes snapshots");
+    }
     void builtin_in_argv() {
         fuzz::violated("builtin stage has an argv", argv_.empty() ? "" : argv_[0]);
     }
@@ -345,10 +354,30 @@ bool is_builtin(const grammar::Command& c) {
            std::holds_alternative<grammar::CommandV>(c);
 }
 
+// zfs-puller's vocabulary (decide.hpp: "no probes, no sudo, no pipelines" beyond compression).
+bool puller_stage(const grammar::Command& c) {
+    if (const auto* l = std::get_if<grammar::ZfsList>(&c))
+        return l->query == grammar::ListQuery::puller_inventory;
+    return std::holds_alternative<grammar::ZfsSnapshot>(c) ||
+           std::holds_alternative<grammar::ZfsDestroy>(c) ||
+           std::holds_alternative<grammar::ZfsHold>(c) ||
+           std::holds_alternative<grammar::ZfsRelease>(c) ||
+           std::holds_alternative<grammar::ZfsBookmark>(c) ||
+           std::holds_alternative<grammar::ZfsSend>(c) ||
+           std::holds_alternative<grammar::Compress>(c) ||
+           std::holds_alternative<grammar::Mbuffer>(c);
+}
+
 void check_allowed(const policy::Policy& pol, const policy::IdentityPolicy& id,
-                   const policy::Decision& d) {
+                   const grammar::Invocation& requested, const policy::Decision& d) {
     const auto& pipelines = d.effective.pipelines;
     require(!pipelines.empty() && !pipelines.front().stages.empty(), "allowed an empty invocation");
+    if (id.preset == policy::Preset::puller) {
+        require(!requested.sudo_stripped, "puller identity allowed a sudo command");
+        for (const auto& p : pipelines)
+            for (const auto& stage : p.stages)
+                require(puller_stage(stage), "puller identity allowed a non-puller command");
+    }
     const grammar::Command& first = pipelines.front().stages.front();
     if (is_builtin(first)) {
         require(pipelines.size() == 1 && pipelines.front().stages.size() == 1,
@@ -389,16 +418,11 @@ void check_idempotent(const policy::Policy& pol, const policy::IdentityPolicy& i
             "second decision differs from the first", again);
 }
 
-const policy::Policy& the_policy() {
-    static const policy::Policy p = test_support::corpus_policy();
-    return p;
-}
-
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view command(reinterpret_cast<const char*>(data), size);
-    const policy::Policy& pol = the_policy();
+    const policy::Policy& pol = fuzz::fixed_policy();
 
     const grammar::ParseResult parsed = grammar::parse_command(command);
     if (!parsed.ok()) {
@@ -415,7 +439,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             "render_command does not parse back to the same invocation",
             grammar::render_command(inv));
 
-    for (const char* name : {"corpus", "direct"}) {
+    for (const char* name : fuzz::identity_names) {
         const policy::IdentityPolicy& id = pol.identities.at(name);
         const policy::Decision d = policy::decide(inv, id, pol.programs);
         require(!d.rule.empty(), "decision without a rule");
@@ -425,7 +449,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             require(!d.reason.empty(), "denied decision without a reason", d.rule);
             continue;
         }
-        check_allowed(pol, id, d);
+        check_allowed(pol, id, inv, d);
         check_idempotent(pol, id, d);
     }
     return 0;

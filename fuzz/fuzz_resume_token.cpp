@@ -10,21 +10,15 @@
 #include <string_view>
 
 #include "decide.hpp"
+#include "fixed_policy.hpp"
 #include "fuzz_check.hpp"
 #include "nvlist_builder.hpp"
 #include "parse.hpp"
-#include "policy_file.hpp"
 #include "resume_token.hpp"
-#include "support.hpp"
 
 namespace {
 
 using fuzz::require;
-
-const policy::Policy& the_policy() {
-    static const policy::Policy p = test_support::corpus_policy();
-    return p;
-}
 
 bool same_fields(const policy::ResumeToken& a, const policy::ResumeToken& b) {
     return a.version == b.version && a.toname == b.toname && a.fromguid == b.fromguid &&
@@ -73,8 +67,8 @@ void check_token(const std::string& text) {
     // Validation: what decide() lets through for `zfs send -t`.
     const auto parsed = grammar::parse_command("zfs send -t " + text);
     if (!parsed.ok()) return;
-    const policy::Policy& pol = the_policy();
-    for (const char* name : {"corpus", "direct"}) {
+    const policy::Policy& pol = fuzz::fixed_policy();
+    for (const char* name : fuzz::identity_names) {
         const policy::IdentityPolicy& id = pol.identities.at(name);
         const policy::Decision d = policy::decide(*parsed.invocation, id, pol.programs);
         if (!d.allowed) {
@@ -85,6 +79,7 @@ void check_token(const std::string& text) {
         require(t.toname.find('@') != std::string::npos && policy::in_scope(dataset, id),
                 "token outside the identity's scope allowed", t.toname);
         require(t.toguid.has_value(), "token without toguid allowed", t.toname);
+        require(!id.raw_only || t.rawok, "non-raw token allowed for a raw-only identity", t.toname);
         require(!t.savedok && !t.redact_snaps && !t.book_redact_snaps && t.unknown_fields.empty(),
                 "token with a refused field allowed", t.toname);
         require(d.argv.size() == 1 && d.argv[0].size() == 1 && d.argv[0][0].back() == text,
