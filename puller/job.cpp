@@ -191,12 +191,22 @@ private:
 
     int run_inner() {
         if (g_signal) return 128 + g_signal;
+        // The connection takes the longest to set up; the local listing runs meanwhile.
         const auto t_master = Clock::now();
-        const std::string master_error = master_.start();
+        std::string master_error = master_.begin();
+        std::optional<Inventory> tgt;
+        if (master_error.empty()) {
+            tgt = target_inventory();
+            if (!tgt) {
+                error_line(job_error_);
+                return exit_job_failed;
+            }
+            master_error = master_.wait_ready();
+        }
         trace("ssh master to " + job_.user + "@" + job_.host, t_master, master_error.empty() ? 0 : 1);
-        if (const std::string& err = master_error; !err.empty()) {
-            job_error_ = err;
-            error_line(err);
+        if (!master_error.empty()) {
+            job_error_ = master_error;
+            error_line(master_error);
             return g_signal ? 128 + g_signal : exit_job_failed;
         }
 
@@ -216,7 +226,7 @@ private:
         }
         const Inventory& source = *src.inventory;
 
-        // 2. The local side.
+        // 2. The local side (listed above) and its resume tokens.
         PlanOptions popt;
         popt.source_root = job_.source;
         popt.target_root = job_.target;
@@ -226,11 +236,6 @@ private:
         popt.always_snapshot = job_.always_snapshot;
         popt.prefix = job_.prefix;
         popt.sync_snapshot = sync_snapshot_name(job_.prefix, static_cast<long long>(std::time(nullptr)));
-        std::optional<Inventory> tgt = target_inventory();
-        if (!tgt) {
-            error_line(job_error_);
-            return exit_job_failed;
-        }
         Inventory& target = *tgt;
         load_resume_tokens(source, target, popt);
 

@@ -35,7 +35,7 @@ Argv SshMaster::common_options() const {
             "-x", "-a", "-T"};
 }
 
-std::string SshMaster::start() {
+std::string SshMaster::begin() {
     std::string tmpl = job_.runtime_dir + "/zfs-puller.XXXXXX";
     if (::mkdtemp(tmpl.data()) == nullptr)
         return "cannot create a private directory in " + job_.runtime_dir + ": " + std::strerror(errno);
@@ -53,7 +53,11 @@ std::string SshMaster::start() {
     pid_ = spawn(argv, -1, -1, log_fd);
     ::close(log_fd);
     if (pid_ < 0) return "cannot start " + job_.ssh + ": " + std::strerror(errno);
+    return "";
+}
 
+std::string SshMaster::wait_ready() {
+    if (pid_ < 0) return "ssh master not started";
     // The socket appears (linked into place) only once the master is authenticated and listens.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
     while (true) {

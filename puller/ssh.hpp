@@ -18,9 +18,15 @@ public:
     SshMaster& operator=(const SshMaster&) = delete;
     ~SshMaster() { stop(); }
 
-    // Makes a private 0700 directory, starts the master and waits until its socket is
-    // listening (which ssh only does after authentication). "" or a one-line error.
-    std::string start();
+    // Makes a private 0700 directory and starts the master; "" or a one-line error.
+    std::string begin();
+    // Waits until the master's socket is listening (which ssh only does after
+    // authentication). "" or a one-line error (with ssh's own last message).
+    std::string wait_ready();
+    std::string start() {
+        std::string e = begin();
+        return e.empty() ? wait_ready() : e;
+    }
     // `ssh -O exit`, then reap the master; removes the socket directory. Idempotent.
     void stop();
 
