@@ -21,15 +21,21 @@
 #              /root/.ssh/known_hosts holds the guest's own host keys (read from
 #              /etc/ssh/ssh_host_*.pub: no trust on first use) and host key checking stays on.
 #
-# The minimal `zfs allow` set for the syncoid-pull preset (syncoid-00-zfs-allow.sh proves each
-# member necessary and the set sufficient on OpenZFS 2.1.11):
-#   send       zfs send (full, incremental, from a bookmark, -w raw, -t resume, -nvP estimates)
-#   snapshot   the sync snapshot
-#   destroy    pruning old sync snapshots; the kernel also demands `mount` for any destroy
-#   mount      only because destroy needs it (zfs_secpolicy_destroy_perms checks MOUNT first)
+# The minimal `zfs allow` set for the syncoid-pull preset (syncoid-00-zfs-allow.sh shows each
+# member necessary and the set sufficient on OpenZFS 2.1.11; its ZG_E2E_ALLOW_MATRIX=1 prints the table):
+#   send       every zfs send (full, -i from a bookmark, -I, -w, -t). Note: without it
+#              `zfs send -I` prints "warning: cannot send ...: permission denied" but exits 0
+#              after writing only the stream header.
+#   hold       also for plain syncoid 2.1.0: `zfs send -I` (and -R) takes temporary user holds
+#              on the snapshots it sends, so incremental pulls fail with "cannot hold:
+#              permission denied" without it; plus syncoid 2.2.0+ --use-hold
+#   snapshot   the sync snapshot (no `mount` needed, unlike what zfs-allow(8) suggests)
+#   destroy    pruning old sync snapshots
+#   mount      only because destroy needs it (zfs_secpolicy_destroy_perms checks it first)
 #   bookmark   --create-bookmark
-#   hold,release  --use-hold (syncoid 2.2.0+); not used by 2.1.0, kept for the preset
-# Not needed: userprop (reading syncoid:sync needs no permission), zpool get, zfs get/list.
+#   release    only syncoid 2.2.0+ --use-hold; kept for the preset
+# Not needed: userprop (reading syncoid:sync needs nothing), and nothing for zpool get, zfs get,
+# zfs list or the `zfs send -nvP` estimates (all reads).
 set -u
 export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 export LC_ALL=C TZ=UTC
@@ -367,6 +373,18 @@ assert_same_snaps() {
     pass "$1" "$(echo "$a" | wc -l) snapshots, names and guids equal"
   else
     fail "$1" "source [$(echo $a)] target [$(echo $b)]"
+  fi
+}
+
+# assert_target_has_source_snaps CHECK SRC DST: every source snapshot is on the target with
+# the same guid (the target may keep more).
+assert_target_has_source_snaps() {
+  local missing
+  missing=$(comm -23 <(snap_guids "$2" | sort) <(snap_guids "$3" | sort))
+  if [ -z "$missing" ] && [ -n "$(snap_guids "$2")" ]; then
+    pass "$1" "$(snap_guids "$2" | wc -l) source snapshots on the target, guids equal"
+  else
+    fail "$1" "missing on the target: $(echo $missing)"
   fi
 }
 

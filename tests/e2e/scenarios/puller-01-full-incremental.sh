@@ -96,4 +96,4 @@ else
 fi
 
 pl_destroy "$D" "$S"
-zg_finish
+pl_finish

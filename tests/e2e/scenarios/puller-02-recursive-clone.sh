@@ -72,4 +72,4 @@ done
 assert_eq incremental-sessions 8 "$(pl_sessions "$mark")"
 
 pl_destroy "$D" "$S"
-zg_finish
+pl_finish

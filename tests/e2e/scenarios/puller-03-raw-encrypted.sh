@@ -49,4 +49,4 @@ assert_eq raw-option-sends 2 "$n"   # estimate and send
 assert_same_snaps raw-option-guids "$PL_SRC/plainraw" "$PL_DST/plainraw"
 
 pl_destroy "$D" "$S" "$PL_DST/plainraw" "$PL_SRC/plainraw"
-zg_finish
+pl_finish

@@ -42,4 +42,4 @@ peek_umount "$m"
 assert_eq hold-on-new zfs-puller_keep "$(zfs holds -H "$S@$new" | cut -f2)"
 
 pl_destroy "$D" "$S"
-zg_finish
+pl_finish

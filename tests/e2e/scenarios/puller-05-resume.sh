@@ -55,4 +55,4 @@ peek_umount "$m"
 assert_eq hold-after-resume zfs-puller_keep "$(zfs holds -H "$S@$new" | cut -f2)"
 
 pl_destroy "$D" "$S"
-zg_finish
+pl_finish

@@ -81,4 +81,4 @@ peek_umount "$m"
 # The source has to go before anything could ever mount it over /etc.
 zfs set canmount=noauto "$S"
 pl_destroy "$D" "$S"
-zg_finish
+pl_finish

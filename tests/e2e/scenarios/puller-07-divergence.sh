@@ -74,4 +74,4 @@ assert_eq unrelated-refused-exit 3 "$?"
 assert_eq unrelated-kept unrelated "$(snaps "$D")"
 
 pl_destroy "$D" "$S"
-zg_finish
+pl_finish

@@ -44,4 +44,4 @@ assert_eq keep-zero-target $((before + 1)) "$(own_snaps "$D")"
 assert_eq keep-zero-source 3 "$(own_snaps "$S")"
 
 pl_destroy "$D" "$S"
-zg_finish
+pl_finish

@@ -88,4 +88,4 @@ else
 fi
 
 pl_destroy "$D" "$PL_DST/gk-syncoid" "$S"
-zg_finish
+pl_finish

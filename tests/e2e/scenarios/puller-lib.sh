@@ -87,6 +87,12 @@ pl_setup() {
   fi
 }
 
+# pl_finish: keep the puller policy's audit log with the results, then end the scenario.
+pl_finish() {
+  cp "$PL_AUDIT" "$LOGDIR/puller-audit.jsonl" 2>/dev/null
+  zg_finish
+}
+
 # run_puller LOGNAME ARGS...: `zfs-puller pull ...` as root with the puller key; stdout (JSON
 # summaries) in $LOGDIR/LOGNAME.json, stderr in $LOGDIR/LOGNAME.err. Returns its exit status.
 run_puller() {

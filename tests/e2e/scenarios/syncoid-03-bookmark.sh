@@ -1,8 +1,11 @@
 #!/bin/bash
 # syncoid --no-sync-snap --create-bookmark, then an incremental from the bookmark: after the first
 # pull the source's retention destroys the common snapshot (root, as sanoid would) and keeps the
-# bookmark syncoid made; the target keeps its last snapshot. The second pull finds no common
-# snapshot, lists the source's bookmarks and sends `-i 'src/bm'#'b1' 'src/bm'@'b2'`.
+# bookmark syncoid made; the target keeps its last snapshot. Two newer snapshots b2, b3 exist by
+# the second pull, which finds no common snapshot, lists the source's bookmarks, sends
+# `-i 'src/bm'#'b1' 'src/bm'@'b2'`, then `-I @b2 @b3` as usual, and bookmarks b3.
+# (With only one new snapshot, syncoid 2.1.0 returns right after the bookmark send, at its "edge
+# case: bookmark replication used the latest snapshot", and creates no bookmark.)
 source "$(dirname "$0")/lib.sh"
 zg_setup
 KEY=/root/.ssh/zg_backup
@@ -41,14 +44,18 @@ PY
 need retention zfs destroy "$SRC@b1"
 fill /src/bm 2 two
 zfs snapshot "$SRC@b2"
-assert_eq before-second-source "b2 / b1" "$(snaps "$SRC") / $(bookmarks "$SRC")"
+fill /src/bm 1 three
+zfs snapshot "$SRC@b3"
+assert_eq before-second-source "b2 b3 / b1" "$(snaps "$SRC") / $(bookmarks "$SRC")"
 
 mark=$(audit_mark)
 if run_syncoid second "${OPTS[@]}" "$SRC_USER@localhost:$SRC" "$DST"; then pass bookmark-pull; else fail bookmark-pull "syncoid failed"; fi
-assert_eq second-source-snapshots "b2" "$(snaps "$SRC")"
-assert_eq second-source-bookmarks "b1 b2" "$(bookmarks "$SRC")"
-assert_eq second-target-snapshots "b1 b2" "$(snaps "$DST")"
-assert_eq second-guid-b2 "$(zfs get -H -p -o value guid "$SRC@b2")" "$(zfs get -H -p -o value guid "$DST@b2")"
+assert_eq second-source-snapshots "b2 b3" "$(snaps "$SRC")"
+assert_eq second-source-bookmarks "b1 b3" "$(bookmarks "$SRC")"
+assert_eq second-target-snapshots "b1 b2 b3" "$(snaps "$DST")"
+for s in b2 b3; do
+  assert_eq "second-guid-$s" "$(zfs get -H -p -o value guid "$SRC@$s")" "$(zfs get -H -p -o value guid "$DST@$s")"
+done
 assert_eq second-guid-b1 "$(zfs get -H -p -o value guid "$SRC#b1")" "$(zfs get -H -p -o value guid "$DST@b1")"
 assert_same_tree second-contents /src/bm /dst/bm
 out=$(audit_py "$mark" <<'PY'
@@ -57,7 +64,8 @@ cmds = [s[0]["command"] for s in sess]
 want = [
     "zfs get -Hpd 1 -t bookmark guid,creation 'src/bm'",
     " zfs send  -i 'src/bm'#'b1' 'src/bm'@'b2' | lzop  | mbuffer  -q -s 128k -m 16M 2>/dev/null",
-    " zfs bookmark 'src/bm'@'b2' 'src/bm'#'b2'",
+    " zfs send  -I 'src/bm'@'b2' 'src/bm'@'b3' | lzop  | mbuffer  -q -s 128k -m 16M 2>/dev/null",
+    " zfs bookmark 'src/bm'@'b3' 'src/bm'#'b3'",
 ]
 for w in want:
     m = [s for s in sess if s[0]["command"] == w]
