@@ -151,7 +151,12 @@ int main(int argc, char** argv) {
         client_message("audit log unavailable; refusing to run");
         return exit_denied;
     }
-    gatekeeper::Sandbox sandbox = gatekeeper::prepare_sandbox(loaded.policy->programs);
+    // Filters and fences only for the programs this invocation starts (none for a denial or a
+    // builtin): preparing the others would cost every session time for nothing.
+    gatekeeper::Sandbox sandbox = gatekeeper::prepare_sandbox(
+        allowed && !decision->builtin
+            ? gatekeeper::programs_started(loaded.policy->programs, decision->argv)
+            : std::map<std::string, std::string>{});
     const gatekeeper::ChildSetup child_setup = [&sandbox](const char* program) {
         gatekeeper::enter_sandbox(sandbox, program);
     };

@@ -47,10 +47,14 @@ Sandbox prepare_sandbox(const std::map<std::string, std::string>& programs) {
     // and it may load its own filter later.
     if (!set_no_new_privs()) s.error = "cannot set no_new_privs";
     for (Profile p : all_profiles) {
-        s.child_filters.push_back(compile_child_filter(p));
-        if (!s.child_filters.back().error.empty() && s.error.empty())
-            s.error = "seccomp filter " + s.child_filters.back().name + ": " +
-                      s.child_filters.back().error;
+        const bool used = std::any_of(programs.begin(), programs.end(), [p](const auto& entry) {
+            return profile_for_program(entry.first) == p;
+        });
+        if (!used) continue;
+        auto& filter = s.child_filters[static_cast<std::size_t>(p)];
+        filter = compile_child_filter(p);
+        if (!filter.error.empty() && s.error.empty())
+            s.error = "seccomp filter " + filter.name + ": " + filter.error;
     }
     s.supervisor_filter = compile_supervisor_filter();
     if (!s.supervisor_filter.error.empty() && s.error.empty())
@@ -72,6 +76,17 @@ Sandbox prepare_sandbox(const std::map<std::string, std::string>& programs) {
         s.programs.push_back(std::move(ps));
     }
     return s;
+}
+
+std::map<std::string, std::string> programs_started(
+    const std::map<std::string, std::string>& programs,
+    const std::vector<std::vector<std::vector<std::string>>>& argv) {
+    std::map<std::string, std::string> started;
+    for (const auto& [key, path] : programs)
+        for (const auto& pipeline : argv)
+            for (const auto& stage : pipeline)
+                if (!stage.empty() && stage.front() == path) started.emplace(key, path);
+    return started;
 }
 
 void enter_sandbox(const Sandbox& sandbox, const char* program) noexcept {
@@ -104,10 +119,8 @@ void enter_supervisor_sandbox(Sandbox& sandbox) noexcept {
 nlohmann::json describe_sandbox(const Sandbox& sandbox) {
     using nlohmann::json;
     json filters = json::object();
-    for (Profile p : all_profiles) {
-        const auto& f = sandbox.child_filters[static_cast<std::size_t>(p)];
-        filters[f.name] = {{"syscalls", f.syscalls}, {"hash", f.hash}};
-    }
+    for (const auto& f : sandbox.child_filters)
+        if (!f.program.empty()) filters[f.name] = {{"syscalls", f.syscalls}, {"hash", f.hash}};
     // "none" in the default (unprivileged) deployment; as root, what zfs/zpool keep.
     const auto zfs_caps = kept_capabilities(sandbox.running_as_root, Profile::zfs);
     const std::string caps =
@@ -155,7 +168,8 @@ std::string render_sandbox(const Sandbox& sandbox) {
     std::string out = render_seccomp_filters();
     out += "# ---- compiled\n";
     for (const auto& f : sandbox.child_filters)
-        out += "seccomp " + f.name + ": " + std::to_string(f.syscalls) + " syscalls, " +
+        if (!f.program.empty())
+            out += "seccomp " + f.name + ": " + std::to_string(f.syscalls) + " syscalls, " +
                std::to_string(f.program.size()) + " BPF instructions, hash " + f.hash + "\n";
     out += "seccomp supervisor: " + std::to_string(sandbox.supervisor_filter.syscalls) +
            " syscalls, hash " + sandbox.supervisor_filter.hash + "\n";

@@ -4,6 +4,7 @@
 // (house-style decision 5). SANDBOX.md describes the whole design.
 #pragma once
 
+#include <array>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -23,7 +24,9 @@ struct ProgramSandbox {
 
 struct Sandbox {
     bool running_as_root = false;
-    std::vector<CompiledFilter> child_filters; // indexed by Profile
+    // Indexed by Profile; only the profiles of the prepared programs are compiled (an empty
+    // program cannot be loaded, so a stage of any other profile fails closed).
+    std::array<CompiledFilter, std::size(all_profiles)> child_filters;
     CompiledFilter supervisor_filter;
     std::vector<ProgramSandbox> programs;
     int landlock_abi = 0;
@@ -38,8 +41,15 @@ struct Sandbox {
 Profile profile_for_program(const std::string& key);
 
 // In the parent, before any fork: sets no_new_privs for the supervisor too, compiles the
-// filters and plans the fence of every configured program.
+// filters of the given programs' profiles and the supervisor's, and plans each program's fence.
+// Serving passes only the programs the invocation starts (programs_started): compiling and
+// planning for the rest would cost every session time for nothing.
 Sandbox prepare_sandbox(const std::map<std::string, std::string>& programs);
+
+// The [programs] entries whose path is argv[0] of some stage of `argv`.
+std::map<std::string, std::string> programs_started(
+    const std::map<std::string, std::string>& programs,
+    const std::vector<std::vector<std::vector<std::string>>>& argv);
 
 // In the child, with `program` the path about to be executed. Any failure _exits(126): a
 // partial drop is never recovered. Nothing may run between this and execve.

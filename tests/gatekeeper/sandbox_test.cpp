@@ -186,6 +186,9 @@ TEST_CASE("a harmless stand-in runs, and the outcome record describes the sandbo
     CHECK(sb["no_new_privs"] == true);
     CHECK(sb["seccomp_filters"]["zfs"]["syscalls"].get<int>() > 20);
     CHECK(sb["seccomp_filters"]["zfs"]["hash"].get<std::string>().size() == 16);
+    // Only the profile of what ran was compiled (a `zfs get` starts no compressor or socat).
+    CHECK_FALSE(sb["seccomp_filters"].contains("stream"));
+    CHECK_FALSE(sb["seccomp_filters"].contains("socat"));
     // The supervisor narrowed itself after the fork and could still write this record.
     CHECK(sb["seccomp_filters"]["supervisor"]["loaded"] == true);
     CHECK(sb["landlock"]["enforced"] == (landlock_abi_here() > 0));
@@ -248,6 +251,12 @@ TEST_CASE("capability sets in the started programs are exactly the intended ones
     // zfs (hostile) | lzop (hostile-stream): both report their own /proc/self/status.
     const Run r = f.run("zfs send 'tank/caps'@'s1' | lzop");
     CHECK(r.status == 0);
+    // Both profiles that ran were compiled, and only those.
+    REQUIRE(r.outcome.is_object());
+    const json& filters = r.outcome["sandbox"]["seccomp_filters"];
+    CHECK(filters.contains("zfs"));
+    CHECK(filters.contains("stream"));
+    CHECK_FALSE(filters.contains("socat"));
     const auto zfs = status_of(r.out, "zfs");
     const auto stream = status_of(r.out, "stream");
     REQUIRE(zfs.size() >= 7);
