@@ -11,15 +11,10 @@
 #include <unistd.h>
 
 #include "capabilities.hpp"
+#include "child_exit.hpp"
 
 namespace gatekeeper {
 namespace {
-
-[[noreturn]] void sandbox_fail(const char* msg) noexcept {
-    const ssize_t ignored = ::write(2, msg, __builtin_strlen(msg));
-    (void)ignored;
-    ::_exit(126);
-}
 
 const ProgramSandbox* find_program(const Sandbox& s, const char* path) noexcept {
     for (const auto& p : s.programs)
@@ -90,22 +85,22 @@ std::map<std::string, std::string> programs_started(
 }
 
 void enter_sandbox(const Sandbox& sandbox, const char* program) noexcept {
-    if (!sandbox.error.empty()) sandbox_fail("zfs-gatekeeper: sandbox unavailable\n");
+    if (!sandbox.error.empty()) child_fail("zfs-gatekeeper: sandbox unavailable\n");
     const ProgramSandbox* p = find_program(sandbox, program);
-    if (p == nullptr) sandbox_fail("zfs-gatekeeper: no sandbox for this program\n");
+    if (p == nullptr) child_fail("zfs-gatekeeper: no sandbox for this program\n");
     // A program killed by the filter must not leave a core file (stream data, keys) behind.
     const rlimit no_core{0, 0};
     if (::setrlimit(RLIMIT_CORE, &no_core) != 0)
-        sandbox_fail("zfs-gatekeeper: cannot disable core dumps\n");
+        child_fail("zfs-gatekeeper: cannot disable core dumps\n");
     drop_capabilities(sandbox.running_as_root,
                       kept_capabilities(sandbox.running_as_root, p->profile));
-    if (!set_no_new_privs()) sandbox_fail("zfs-gatekeeper: cannot set no_new_privs\n");
-    if (::chdir("/") != 0) sandbox_fail("zfs-gatekeeper: cannot chdir to /\n");
+    if (!set_no_new_privs()) child_fail("zfs-gatekeeper: cannot set no_new_privs\n");
+    if (::chdir("/") != 0) child_fail("zfs-gatekeeper: cannot chdir to /\n");
     if (!apply_landlock(p->landlock))
-        sandbox_fail("zfs-gatekeeper: cannot apply the Landlock fence\n");
+        child_fail("zfs-gatekeeper: cannot apply the Landlock fence\n");
     // Last: from here on only execve, write and exit_group (all in the allowlist) may follow.
     if (!load_filter(sandbox.child_filters[static_cast<std::size_t>(p->profile)]))
-        sandbox_fail("zfs-gatekeeper: cannot load the seccomp filter\n");
+        child_fail("zfs-gatekeeper: cannot load the seccomp filter\n");
 }
 
 void enter_supervisor_sandbox(Sandbox& sandbox) noexcept {
