@@ -9,20 +9,16 @@
 
 #include "canonical.hpp"
 #include "toml_subset.hpp"
+#include "toml_values.hpp"
 
 namespace policy {
 namespace {
 
-struct load_error {
-    std::string message;
-};
-
-std::string where(const toml::node& n) {
-    const auto& src = n.source();
-    return src.begin ? "line " + std::to_string(src.begin.line) + ": " : "";
-}
-
-[[noreturn]] void fail(const toml::node& n, const std::string& msg) { throw load_error{where(n) + msg}; }
+using toml_values::fail;
+using toml_values::get_bool;
+using toml_values::get_string;
+using toml_values::get_strings;
+using toml_values::load_error;
 
 void only_keys(const toml::table& t, std::initializer_list<std::string_view> allowed,
                const std::string& table_name) {
@@ -30,31 +26,6 @@ void only_keys(const toml::table& t, std::initializer_list<std::string_view> all
         if (std::find(allowed.begin(), allowed.end(), key.str()) == allowed.end())
             fail(value, "unknown key '" + std::string(key.str()) + "' in [" + table_name + "]");
     }
-}
-
-bool printable_ascii(std::string_view s) {
-    return std::all_of(s.begin(), s.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
-}
-
-std::string get_string(const toml::node& n, const std::string& what) {
-    const auto* s = n.as_string();
-    if (s == nullptr) fail(n, what + " must be a string");
-    if (!printable_ascii(s->get())) fail(n, what + " must be printable ASCII");
-    return s->get();
-}
-
-bool get_bool(const toml::node& n, const std::string& what) {
-    const auto* b = n.as_boolean();
-    if (b == nullptr) fail(n, what + " must be true or false");
-    return b->get();
-}
-
-std::vector<std::string> get_strings(const toml::node& n, const std::string& what) {
-    const auto* a = n.as_array();
-    if (a == nullptr) fail(n, what + " must be a list of strings");
-    std::vector<std::string> out;
-    for (const auto& e : *a) out.push_back(get_string(e, what));
-    return out;
 }
 
 bool is_absolute_clean_path(std::string_view p) {

@@ -11,7 +11,7 @@ struct violation {
 
 class SubsetChecker {
 public:
-    explicit SubsetChecker(std::string_view text) : text_(text) {}
+    SubsetChecker(std::string_view text, TomlIntegers integers) : text_(text), integers_(integers) {}
 
     void file() {
         characters();
@@ -30,6 +30,7 @@ public:
 
 private:
     std::string_view text_;
+    TomlIntegers integers_;
     std::size_t at_ = 0;
     std::size_t line_ = 1;
 
@@ -50,7 +51,7 @@ private:
                 fail(why);
             };
             if (c == '\n') ++line;
-            else if (c >= 0x80) fail_here("policy files must be ASCII");
+            else if (c >= 0x80) fail_here("the file must be ASCII");
             else if (c == '{' || c == '}') fail_here("'{' and '}' are not allowed (no inline tables)");
             else if (c == '\r' && (i + 1 == text_.size() || text_[i + 1] != '\n'))
                 fail_here("a carriage return must end a line");
@@ -135,7 +136,19 @@ private:
                 return;
             }
         }
-        fail("a value must be a \"string\", true, false or a [list] of strings");
+        if (integers_ == TomlIntegers::allowed) {
+            const auto digit = [this] { return peek() >= '0' && peek() <= '9'; };
+            const bool sign = peek() == '-' || peek() == '+';
+            if (sign || digit()) {
+                at_ += sign ? 1 : 0;
+                while (digit()) ++at_;
+                if (!sign && !bare_key_char(peek()) && peek() != '.' && peek() != '+') return;
+                fail("an integer is written with the digits 0-9 only (no sign, _, . or exponent)");
+            }
+        }
+        fail(integers_ == TomlIntegers::allowed
+                 ? "a value must be a \"string\", an integer, true, false or a [list] of strings"
+                 : "a value must be a \"string\", true, false or a [list] of strings");
     }
 
     void list() {
@@ -172,8 +185,8 @@ private:
 
 }  // namespace
 
-std::string toml_subset_violation(std::string_view text) {
-    SubsetChecker checker(text);
+std::string toml_subset_violation(std::string_view text, TomlIntegers integers) {
+    SubsetChecker checker(text, integers);
     try {
         checker.file();
     } catch (const violation& v) {

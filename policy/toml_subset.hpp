@@ -12,13 +12,14 @@
 //   header  = "[" blank key *( blank "." blank key ) blank "]"
 //   key-val = key blank "=" blank value
 //   key     = bare-key / string
-//   value   = string / "true" / "false" / list
+//   value   = string / "true" / "false" / list / integer   (integer: only if allowed)
+//   integer = 1*DIGIT                                      (zfs-puller's config: ports, counts)
 //   list    = "[" *gap [ string *gap *( "," *gap string *gap ) [ "," *gap ] ] "]"
 //   string  = DQUOTE *( printable / "\" DQUOTE / "\\" ) DQUOTE / "'" *printable "'"
 //   gap     = blank / comment / newline
 //
 // Printable ASCII, tab and "\n" or "\r\n" line ends only; no inline tables, arrays of tables,
-// numbers, dates, multi-line strings or escapes other than \" and \\.
+// signed, hex or float numbers, dates, multi-line strings or escapes other than \" and \\.
 #pragma once
 
 #include <string>
@@ -26,7 +27,10 @@
 
 namespace policy {
 
-// "" when `text` is in the subset, else "line N: why".
-std::string toml_subset_violation(std::string_view text);
+enum class TomlIntegers { refused, allowed };
+
+// "" when `text` is in the subset, else "line N: why". The policy file has no integers.
+std::string toml_subset_violation(std::string_view text,
+                                  TomlIntegers integers = TomlIntegers::refused);
 
 }  // namespace policy

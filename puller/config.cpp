@@ -9,47 +9,22 @@
 #include <toml++/toml.h>
 
 #include "canonical.hpp"
+#include "toml_subset.hpp"
+#include "toml_values.hpp"
 
 namespace puller {
 namespace {
 
-struct load_error {
-    std::string message;
-};
-
-std::string where(const toml::node& n) {
-    const auto& src = n.source();
-    return src.begin ? "line " + std::to_string(src.begin.line) + ": " : "";
-}
-
-[[noreturn]] void fail(const toml::node& n, const std::string& msg) { throw load_error{where(n) + msg}; }
+using toml_values::fail;
+using toml_values::get_bool;
+using toml_values::get_int;
+using toml_values::get_string;
+using toml_values::load_error;
 
 const std::set<std::string_view> job_keys{
     "source", "target", "ssh_key", "known_hosts", "port", "recursive", "raw", "prefix",
     "keep_source", "keep_target", "force_rollback", "hold", "bookmark", "always_snapshot",
     "zfs", "ssh", "runtime_dir"};
-
-std::string get_string(const toml::node& n, const std::string& what) {
-    const auto* s = n.as_string();
-    if (s == nullptr) fail(n, what + " must be a string");
-    if (!std::all_of(s->get().begin(), s->get().end(), [](char c) { return c >= 0x20 && c <= 0x7e; }))
-        fail(n, what + " must be printable ASCII");
-    return s->get();
-}
-
-bool get_bool(const toml::node& n, const std::string& what) {
-    const auto* b = n.as_boolean();
-    if (b == nullptr) fail(n, what + " must be true or false");
-    return b->get();
-}
-
-std::int64_t get_int(const toml::node& n, const std::string& what, std::int64_t lo, std::int64_t hi) {
-    const auto* i = n.as_integer();
-    if (i == nullptr) fail(n, what + " must be an integer");
-    if (i->get() < lo || i->get() > hi)
-        fail(n, what + " must be between " + std::to_string(lo) + " and " + std::to_string(hi));
-    return i->get();
-}
 
 // Apply the keys of one table ([defaults] or [job.NAME]) onto `job`.
 void apply(const toml::table& t, const std::string& table, JobConfig& job, bool is_default) {
@@ -168,6 +143,10 @@ std::string validate_job(const JobConfig& j) {
 ConfigResult parse_config(std::string_view text) {
     ConfigResult result;
     try {
+        // Like the gatekeeper's policy, only a small subset of TOML reaches toml++ (integers too).
+        if (std::string violation = policy::toml_subset_violation(text, policy::TomlIntegers::allowed);
+            !violation.empty())
+            throw load_error{std::move(violation)};
         const toml::table root = toml::parse(text, std::string_view{"config"});
         for (const auto& [key, value] : root)
             if (key.str() != "programs" && key.str() != "defaults" && key.str() != "job")

@@ -110,7 +110,7 @@ TEST_CASE("input toml++ 3.3 mishandles is refused before it parses") {
         CHECK_FALSE(r.ok());
         CHECK(r.error.find("must be ASCII") != std::string::npos);
     }
-    CHECK(parse_policy("\xEF\xBB\xBF" + ok).error == "line 1: policy files must be ASCII");
+    CHECK(parse_policy("\xEF\xBB\xBF" + ok).error == "line 1: the file must be ASCII");
 
     const std::string_view braces[] = {
         "x = [}]\n", "x = [1, }]\n", "x = [\n  \"a\",\n}\n]\n", "audit = { syslog = true }\n", "# {\n",

@@ -110,7 +110,16 @@ TEST_CASE("config: errors name the problem") {
         {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/../a\"\n", "not a valid dataset"},
         {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nprefix = \"_x\"\n", "prefix"},
         {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 0\n", "between 1 and 65535"},
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nkeep_source = -1\n", "between 0"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nkeep_source = -1\n", "digits 0-9 only"},
+        // Outside the TOML subset (policy/toml_subset.hpp, integers allowed here): refused
+        // before toml++ parses, with a line number.
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 0x16\n", "line 7: an integer is written"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 2_222\n", "an integer is written"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 22.0\n", "an integer is written"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 1979-05-27\n", "an integer is written"},
+        {base + "[job.a]\nsource = { host = \"h\" }\n", "line 5: '{' and '}' are not allowed"},
+        {base + "[[job]]\n", "arrays of tables"},
+        {base + "# caf\xC3\xA9\n", "line 4: the file must be ASCII"},
         {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nraw = \"yes\"\n", "true or false"},
         {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nssh_key = \"relative/key\"\n", "ssh_key must be an absolute path"},
         {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nknown_hosts = \"/a b\"\n", "known_hosts must be"},
