@@ -8,6 +8,29 @@
 namespace puller {
 namespace {
 
+// The non-empty lines of `zfs -H` output, one at a time; number() is the 1-based line number
+// of the last one returned (empty lines count), for error messages.
+class Lines {
+public:
+    explicit Lines(std::string_view text) : text_(text) {}
+    bool next(std::string_view& line) {
+        while (pos_ < text_.size()) {
+            const std::size_t nl = std::min(text_.find('\n', pos_), text_.size());
+            line = text_.substr(pos_, nl - pos_);
+            pos_ = nl + 1;
+            ++number_;
+            if (!line.empty()) return true;
+        }
+        return false;
+    }
+    std::size_t number() const { return number_; }
+
+private:
+    std::string_view text_;
+    std::size_t pos_ = 0;
+    std::size_t number_ = 0;
+};
+
 std::vector<std::string_view> split_tabs(std::string_view line) {
     std::vector<std::string_view> out;
     std::size_t start = 0;
@@ -62,19 +85,12 @@ InventoryResult parse_listing(std::string_view text) {
     InventoryResult result;
     Inventory inv;
     std::vector<Row> children;  // snapshots and bookmarks, attached once every dataset is known
-    std::size_t line_no = 0;
+    Lines lines(text);
     auto fail = [&](const std::string& why) {
-        result.error = "line " + std::to_string(line_no) + ": " + why;
+        result.error = "line " + std::to_string(lines.number()) + ": " + why;
         return result;
     };
-    std::size_t pos = 0;
-    while (pos < text.size()) {
-        auto nl = text.find('\n', pos);
-        if (nl == std::string_view::npos) nl = text.size();
-        const std::string_view line = text.substr(pos, nl - pos);
-        pos = nl + 1;
-        ++line_no;
-        if (line.empty()) continue;
+    for (std::string_view line; lines.next(line);) {
         const auto cols = split_tabs(line);
         if (cols.size() != 7) return fail("expected 7 tab-separated columns, got " + std::to_string(cols.size()));
         Row r;
@@ -126,16 +142,10 @@ InventoryResult parse_listing(std::string_view text) {
 }
 
 std::string apply_resume_tokens(Inventory& inventory, std::string_view text) {
-    std::size_t pos = 0, line_no = 0;
-    while (pos < text.size()) {
-        auto nl = text.find('\n', pos);
-        if (nl == std::string_view::npos) nl = text.size();
-        const std::string_view line = text.substr(pos, nl - pos);
-        pos = nl + 1;
-        ++line_no;
-        if (line.empty()) continue;
+    Lines lines(text);
+    for (std::string_view line; lines.next(line);) {
         const auto cols = split_tabs(line);
-        if (cols.size() != 2) return "line " + std::to_string(line_no) + ": expected name and value";
+        if (cols.size() != 2) return "line " + std::to_string(lines.number()) + ": expected name and value";
         const auto it = inventory.find(std::string(cols[0]));
         if (it == inventory.end() || cols[1] == "-") continue;
         it->second.resume_token = cols[1];
