@@ -64,9 +64,14 @@ private:
         while (peek() == ' ' || peek() == '\t') ++at_;
     }
 
-    void end_of_line() {
+    // A comment runs to the end of the line (its bytes were checked by characters()).
+    void comment() {
         if (peek() == '#')
             while (!at_end() && !at_newline()) ++at_;
+    }
+
+    void end_of_line() {
+        comment();
         if (at_end()) return;
         if (!at_newline()) fail("expected the end of the line");
         newline();
@@ -81,8 +86,7 @@ private:
     void gaps() {
         for (;;) {
             blanks();
-            if (peek() == '#')
-                while (!at_end() && !at_newline()) ++at_;
+            comment();
             if (!at_newline()) return;
             newline();
         }
