@@ -168,8 +168,8 @@ class StageCheck {
                 "destroy target is not one snapshot", target);
         end();
     }
-    void operator()(const grammar::ZfsHold& h) { hold_or_release("hold", h.tag, h.snapshot); }
-    void operator()(const grammar::ZfsRelease& h) { hold_or_release("release", h.tag, h.snapshot); }
+    void operator()(const grammar::ZfsHold& h) { hold_or_release("hold", h.tag, h.snapshots); }
+    void operator()(const grammar::ZfsRelease& h) { hold_or_release("release", h.tag, h.snapshots); }
     void operator()(const grammar::ZfsBookmark& b) {
         changes_snapshots();
         program("zfs");
@@ -311,14 +311,15 @@ class StageCheck {
         require(within(b.dataset, id_.datasets), "bookmark operand outside the identity's scope",
                 b.full());
     }
-    void hold_or_release(const char* sub, const std::string& tag, const grammar::SnapshotName& s) {
+    void hold_or_release(const char* sub, const std::string& tag, const std::vector<grammar::SnapshotName>& snaps) {
         changes_snapshots();
         program("zfs");
         fixed({sub, "--"});
         operand(tag);
         require(hold_tag_ok(tag) && tag.starts_with(id_.snapshot_prefix),
                 "hold tag charset or prefix", tag);
-        snapshot(s, true);
+        require(!snaps.empty(), "zfs hold or release without a snapshot");
+        for (const auto& s : snaps) snapshot(s, true);
         end();
     }
     void program(const std::string& name) {

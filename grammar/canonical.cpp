@@ -40,6 +40,11 @@ namespace {
 
 void append(Words& out, const Words& more) { out.insert(out.end(), more.begin(), more.end()); }
 
+Words with_snapshots(Words head, const std::vector<SnapshotName>& snapshots) {
+    for (const auto& s : snapshots) head.push_back(s.full());
+    return head;
+}
+
 Words send_words(const ZfsSend& s) {
     Words w{"zfs", "send"};
     for (char f : s.flags) w.push_back(std::string{'-', f});
@@ -84,15 +89,11 @@ struct WordsVisitor {
         append(w, {"--", l.dataset});
         return w;
     }
-    Words operator()(const ZfsSnapshot& s) const {
-        Words w{"zfs", "snapshot", "--"};
-        for (const auto& snap : s.snapshots) w.push_back(snap.full());
-        return w;
-    }
+    Words operator()(const ZfsSnapshot& s) const { return with_snapshots({"zfs", "snapshot", "--"}, s.snapshots); }
     Words operator()(const ZfsDestroy& d) const { return {"zfs", "destroy", "--", d.snapshot.full()}; }
-    Words operator()(const ZfsHold& h) const { return {"zfs", "hold", "--", h.tag, h.snapshot.full()}; }
+    Words operator()(const ZfsHold& h) const { return with_snapshots({"zfs", "hold", "--", h.tag}, h.snapshots); }
     Words operator()(const ZfsRelease& h) const {
-        return {"zfs", "release", "--", h.tag, h.snapshot.full()};
+        return with_snapshots({"zfs", "release", "--", h.tag}, h.snapshots);
     }
     Words operator()(const ZfsBookmark& b) const {
         return {"zfs", "bookmark", "--", b.snapshot.full(), b.bookmark.full()};

@@ -94,14 +94,14 @@ struct ZfsDestroy {               // zfs destroy DS@SNAP (one snapshot; never ra
     SnapshotName snapshot;
     bool operator==(const ZfsDestroy&) const = default;
 };
-struct ZfsHold {                  // zfs hold TAG DS@SNAP (syncoid 2.2.0+ --use-hold)
-    std::string tag;
-    SnapshotName snapshot;
+struct ZfsHold {                  // zfs hold TAG DS@SNAP [DS@SNAP]... (syncoid 2.2.0+ --use-hold
+    std::string tag;              // sends one; zfs-puller holds a whole job's snapshots at once)
+    std::vector<SnapshotName> snapshots;
     bool operator==(const ZfsHold&) const = default;
 };
-struct ZfsRelease {               // zfs release TAG DS@SNAP
+struct ZfsRelease {               // zfs release TAG DS@SNAP [DS@SNAP]...
     std::string tag;
-    SnapshotName snapshot;
+    std::vector<SnapshotName> snapshots;
     bool operator==(const ZfsRelease&) const = default;
 };
 struct ZfsBookmark {              // zfs bookmark DS@SNAP DS#BM

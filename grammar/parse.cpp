@@ -68,7 +68,8 @@ struct build_error {
 
 // syncoid batches prune destroys 11 per exec (vocabulary 4.4); we accept no more.
 constexpr std::size_t max_chain_length = 11;
-// zfs-puller snapshots every changed dataset of a job in one atomic `zfs snapshot`.
+// zfs-puller snapshots every changed dataset of a job in one atomic `zfs snapshot`, and holds
+// and releases a job's snapshots in one `zfs hold` / `zfs release` each.
 constexpr std::size_t max_snapshots_at_once = 1000;
 // ZFS_MAX_DATASET_NAME_LEN is 256 including the NUL; zfs_max_dataset_nesting defaults to 50.
 constexpr std::size_t max_name_bytes = 255;
@@ -109,6 +110,15 @@ SnapshotName snapshot_of(const Node& ref) {
     SnapshotName s{need_child<r::dataset_name>(ref).string(), need_child<r::snap_part>(ref).string()};
     checked_name(s.full());
     return s;
+}
+
+// Every snapshot operand of a zfs snapshot / hold / release node, in order.
+std::vector<SnapshotName> snapshot_operands(const Node& n) {
+    std::vector<SnapshotName> out;
+    for (const auto& c : n.children)
+        if (c->is_type<r::snapshot_ref>()) out.push_back(snapshot_of(*c));
+    if (out.size() > max_snapshots_at_once) throw build_error{"too many snapshots in one command"};
+    return out;
 }
 
 BookmarkName bookmark_of(const Node& ref) {
@@ -227,19 +237,10 @@ ZfsSend build_send(const Node& s) {
 
 Command build_zfs(const Node& n) {
     if (n.is_type<r::zfs_send>()) return build_send(n);
-    if (n.is_type<r::zfs_snapshot>()) {
-        ZfsSnapshot snap;
-        for (const auto& c : n.children)
-            if (c->is_type<r::snapshot_ref>()) snap.snapshots.push_back(snapshot_of(*c));
-        if (snap.snapshots.size() > max_snapshots_at_once) throw build_error{"too many snapshots in one command"};
-        return snap;
-    }
+    if (n.is_type<r::zfs_snapshot>()) return ZfsSnapshot{snapshot_operands(n)};
     if (n.is_type<r::zfs_destroy>()) return ZfsDestroy{snapshot_of(need_child<r::snapshot_ref>(n))};
-    if (n.is_type<r::zfs_hold>())
-        return ZfsHold{need_child<r::hold_tag>(n).string(), snapshot_of(need_child<r::snapshot_ref>(n))};
-    if (n.is_type<r::zfs_release>())
-        return ZfsRelease{need_child<r::hold_tag>(n).string(),
-                          snapshot_of(need_child<r::snapshot_ref>(n))};
+    if (n.is_type<r::zfs_hold>()) return ZfsHold{need_child<r::hold_tag>(n).string(), snapshot_operands(n)};
+    if (n.is_type<r::zfs_release>()) return ZfsRelease{need_child<r::hold_tag>(n).string(), snapshot_operands(n)};
     if (n.is_type<r::zfs_bookmark>())
         return ZfsBookmark{snapshot_of(need_child<r::snapshot_ref>(n)),
                            bookmark_of(need_child<r::bookmark_ref>(n))};

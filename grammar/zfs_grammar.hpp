@@ -172,8 +172,8 @@ struct zfs_list : if_must<kw_list, list_query> {};
 
 // --- snapshot-changing subcommands ----------------------------------------------------------------------
 struct zfs_snapshot : if_must<kw_snapshot, opt_dashdash, plus<snapshot_word>> {};              // #15 zfs snapshot DS@SNAP; zfs-puller: several at once
-struct zfs_hold : if_must<kw_hold, opt_dashdash, hold_tag_word, snapshot_word> {};             // #19 zfs hold TAG DS@SNAP
-struct zfs_release : if_must<kw_release, opt_dashdash, hold_tag_word, snapshot_word> {};       // #20 zfs release TAG DS@SNAP
+struct zfs_hold : if_must<kw_hold, opt_dashdash, hold_tag_word, plus<snapshot_word>> {};       // #19 zfs hold TAG DS@SNAP; zfs-puller: several at once
+struct zfs_release : if_must<kw_release, opt_dashdash, hold_tag_word, plus<snapshot_word>> {}; // #20 zfs release TAG DS@SNAP; likewise
 struct zfs_bookmark : if_must<kw_bookmark, opt_dashdash, snapshot_word, bookmark_word> {};     // #21 zfs bookmark DS@SNAP DS#BM
 struct zfs_destroy : if_must<kw_destroy, opt_dashdash, snapshot_word> {};                      // #18 one snapshot, no flags
 

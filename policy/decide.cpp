@@ -43,6 +43,9 @@ struct Checker {
         if (!s.snapshot.starts_with(id.snapshot_prefix))
             deny("snapshot-prefix", std::string(what) + " '" + s.full() + "' does not carry the identity's snapshot prefix");
     }
+    void tag_prefixed(const std::string& tag) {
+        if (!tag.starts_with(id.snapshot_prefix)) deny("snapshot-prefix", "hold tag '" + tag + "' does not carry the snapshot prefix");
+    }
     void changes_allowed(const char* what) {
         if (!may_change_snapshots()) deny("preset", std::string(what) + " is not allowed by preset read-only");
     }
@@ -82,14 +85,14 @@ struct Checker {
     void operator()(const ZfsHold& h) {
         rule = "hold";
         changes_allowed("zfs hold");
-        prefixed(h.snapshot, "held snapshot");
-        if (!h.tag.starts_with(id.snapshot_prefix)) deny("snapshot-prefix", "hold tag '" + h.tag + "' does not carry the snapshot prefix");
+        for (const auto& snap : h.snapshots) prefixed(snap, "held snapshot");
+        tag_prefixed(h.tag);
     }
     void operator()(const ZfsRelease& h) {
         rule = "release";
         changes_allowed("zfs release");
-        prefixed(h.snapshot, "released snapshot");
-        if (!h.tag.starts_with(id.snapshot_prefix)) deny("snapshot-prefix", "hold tag '" + h.tag + "' does not carry the snapshot prefix");
+        for (const auto& snap : h.snapshots) prefixed(snap, "released snapshot");
+        tag_prefixed(h.tag);
     }
     void operator()(const ZfsBookmark& b) {
         rule = "bookmark";

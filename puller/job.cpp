@@ -1,7 +1,8 @@
 // The job runner. Order: master up, one source listing, local target listing, plan, one atomic
 // `zfs snapshot` for every changed dataset, then per dataset (parents and origins first) the
-// sends, the hold on the new newest snapshot and the release of the old one, and finally
-// retention on both sides. A failed dataset never stops the others, except its dependants.
+// sends, then one `zfs hold` of every new newest snapshot and one `zfs release` of the old
+// ones, and finally retention on both sides. A failed dataset never stops the others, except
+// its dependants.
 #include "job.hpp"
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "lines.hpp"
 #include "local_commands.hpp"
 #include "plan.hpp"
 #include "remote_commands.hpp"
@@ -168,14 +170,11 @@ private:
         if (names.empty()) return true;
         Captured c = timed_capture(resume_tokens_argv(job_.zfs, names));
         // Missing datasets make zfs get exit 1 but it still prints the others.
-        for (std::size_t pos = 0; pos < c.out.size();) {
-            auto nl = c.out.find('\n', pos);
-            if (nl == std::string::npos) nl = c.out.size();
-            const std::string line = c.out.substr(pos, nl - pos);
-            pos = nl + 1;
+        Lines lines(c.out);
+        for (std::string_view line; lines.next(line);) {
             const auto tab = line.find('\t');
-            if (tab == std::string::npos) continue;
-            const std::string name = line.substr(0, tab), value = line.substr(tab + 1);
+            if (tab == std::string_view::npos) continue;
+            const std::string name(line.substr(0, tab)), value(line.substr(tab + 1));
             if (value == "-" || value.empty()) continue;
             auto it = target.find(name);
             if (it == target.end()) {  // partial first receive: the dataset itself is hidden
@@ -264,6 +263,7 @@ private:
 
         // 5. Per dataset, in dependency order.
         std::set<std::string> done;   // source datasets whose target is complete after this run
+        std::vector<const DatasetPlan*> moved;   // the ones that received snapshots in this run
         for (const auto& p : plan.datasets) {
             if (g_signal) break;
             DatasetResult& r = results_[p.source];
@@ -295,13 +295,17 @@ private:
                 } else {
                     r.status = opt_.dry_run ? "planned" : "transferred";
                     done.insert(p.source);
+                    moved.push_back(&p);
                 }
                 break;
             }
             if (internal_) return exit_internal;
         }
 
-        // 6. Retention, once every clone has its origin.
+        // 6. Holds, before pruning can touch the snapshots they protect.
+        if (job_.hold && !g_signal && !hold_and_release(moved)) return exit_internal;
+
+        // 7. Retention, once every clone has its origin.
         if (!g_signal) {
             for (const auto& p : plan.datasets) {
                 if (!done.contains(p.source)) continue;
@@ -320,7 +324,7 @@ private:
             }
         }
 
-        // 7. Report.
+        // 8. Report.
         int code = exit_ok;
         for (const auto& p : plan.datasets) {
             DatasetResult& r = results_[p.source];
@@ -410,26 +414,50 @@ private:
             r.snapshots_sent += static_cast<unsigned>(step.brings.size());
         }
 
-        // The new newest common snapshot is held, so pruning on the source can never take
-        // away the base of the next increment; then the old one is let go.
-        if (job_.hold && p.newest.starts_with(job_.prefix)) {
-            const std::string tag = hold_tag(job_.prefix);
-            const auto h = remote(hold(tag, p.source + "@" + p.newest), true);
-            if (!h) return false;
-            if (h->status != 0) {
-                r.warnings.push_back("hold on @" + p.newest + " failed: " + last_line(h->err));
-            } else if (!p.previous_common.empty() && p.previous_common != p.newest &&
-                       p.previous_common.starts_with(job_.prefix)) {
-                const auto rel = remote(release(tag, p.source + "@" + p.previous_common), true);
-                if (!rel) return false;
-                if (rel->status != 0)
-                    r.warnings.push_back("release of @" + p.previous_common + " failed: " + last_line(rel->err));
-            }
-        }
         if (job_.bookmark && !p.newest.empty()) {
             const auto b = remote(bookmark(p.source + "@" + p.newest, p.source + "#" + p.newest), true);
             if (!b) return false;
             if (b->status != 0) r.warnings.push_back("bookmark of @" + p.newest + " failed: " + last_line(b->err));
+        }
+        return true;
+    }
+
+    // The new newest common snapshot of every dataset that moved is held, so pruning on the
+    // source can never take away the base of the next increment; then the old ones are let
+    // go. One command each for the whole job (batched only past the grammar's limits). A
+    // dataset whose new hold failed keeps its old one. False only on an internal error.
+    bool hold_and_release(const std::vector<const DatasetPlan*>& moved) {
+        const std::string tag = hold_tag(job_.prefix);
+        std::vector<std::string> to_hold;
+        for (const auto* p : moved)
+            if (p->newest.starts_with(job_.prefix)) to_hold.push_back(p->source + "@" + p->newest);
+        std::set<std::string> not_held;
+        if (!run_batches(hold, tag, to_hold, "hold on", not_held)) return false;
+
+        std::vector<std::string> to_release;
+        for (const auto* p : moved) {
+            if (!p->newest.starts_with(job_.prefix) || not_held.contains(p->source + "@" + p->newest)) continue;
+            if (!p->previous_common.empty() && p->previous_common != p->newest && p->previous_common.starts_with(job_.prefix))
+                to_release.push_back(p->source + "@" + p->previous_common);
+        }
+        std::set<std::string> not_released;
+        return run_batches(release, tag, to_release, "release of", not_released);
+    }
+
+    // Runs `command(tag, batch)` over the names in batches; the names that failed go to
+    // `failed` and into their dataset's warnings.
+    bool run_batches(grammar::Invocation (*command)(const std::string&, const std::vector<std::string>&),
+                     const std::string& tag, const std::vector<std::string>& names, const char* what,
+                     std::set<std::string>& failed) {
+        for (const auto& batch : snapshot_batches(names)) {
+            const auto c = remote(command(tag, batch), true);
+            if (!c) return false;
+            if (c->status == 0) continue;
+            for (const auto& f : failed_operands(c->err, batch)) {
+                failed.insert(f.name);
+                const auto at = f.name.find('@');
+                results_[f.name.substr(0, at)].warnings.push_back(std::string(what) + " " + f.name.substr(at) + " failed: " + f.message);
+            }
         }
         return true;
     }

@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "canonical.hpp"
+#include "lines.hpp"
 #include "parse.hpp"
 
 namespace puller {
@@ -53,11 +54,15 @@ Invocation list_inventory(const std::string& dataset) {
     return single(ZfsList{ListQuery::puller_inventory, dataset});
 }
 
-Invocation snapshot_all(const std::vector<std::string>& full_names) {
-    ZfsSnapshot s;
-    for (const auto& n : full_names) s.snapshots.push_back(snapshot_name(n));
-    return single(s);
+namespace {
+std::vector<SnapshotName> snapshot_names(const std::vector<std::string>& full_names) {
+    std::vector<SnapshotName> out;
+    for (const auto& n : full_names) out.push_back(snapshot_name(n));
+    return out;
 }
+}  // namespace
+
+Invocation snapshot_all(const std::vector<std::string>& full_names) { return single(ZfsSnapshot{snapshot_names(full_names)}); }
 
 Invocation destroy_chain(const std::string& dataset, const std::vector<std::string>& snapshots) {
     Invocation inv;
@@ -65,12 +70,12 @@ Invocation destroy_chain(const std::string& dataset, const std::vector<std::stri
     return inv;
 }
 
-Invocation hold(const std::string& tag, const std::string& full_name) {
-    return single(ZfsHold{tag, snapshot_name(full_name)});
+Invocation hold(const std::string& tag, const std::vector<std::string>& full_names) {
+    return single(ZfsHold{tag, snapshot_names(full_names)});
 }
 
-Invocation release(const std::string& tag, const std::string& full_name) {
-    return single(ZfsRelease{tag, snapshot_name(full_name)});
+Invocation release(const std::string& tag, const std::vector<std::string>& full_names) {
+    return single(ZfsRelease{tag, snapshot_names(full_names)});
 }
 
 Invocation bookmark(const std::string& full_snapshot, const std::string& full_bookmark) {
@@ -118,6 +123,27 @@ std::optional<std::uint64_t> parse_estimate(const std::string& output) {
         if (ec == std::errc() && p == line.data() + line.size()) size = v;
     }
     return size;
+}
+
+std::vector<FailedOperand> failed_operands(const std::string& err, const std::vector<std::string>& batch) {
+    std::vector<FailedOperand> named;
+    for (const auto& full : batch) {
+        const std::string quoted_snapshot = "'" + full + "'", quoted_dataset = "'" + full.substr(0, full.find('@')) + "'";
+        Lines lines(err);
+        for (std::string_view line; lines.next(line);) {
+            if (line.find(quoted_snapshot) != std::string_view::npos || line.find(quoted_dataset) != std::string_view::npos) {
+                named.push_back({full, std::string(line)});
+                break;
+            }
+        }
+    }
+    if (!named.empty()) return named;
+    std::string_view last;
+    Lines lines(err);
+    for (std::string_view line; lines.next(line);) last = line;
+    std::vector<FailedOperand> all;
+    for (const auto& full : batch) all.push_back({full, std::string(last)});
+    return all;
 }
 
 std::string hold_tag(const std::string& prefix) { return prefix + "keep"; }

@@ -45,6 +45,8 @@ TEST_CASE("accepted shapes render to canonical commands") {
         {"sudo zfs destroy 'tank/data'@syncoid_a; sudo zfs destroy 'tank/data'@syncoid_b",
          "zfs destroy -- tank/data@syncoid_a; zfs destroy -- tank/data@syncoid_b"},
         {" zfs hold syncoid_vm 'tank/data'@'syncoid_vm_x'", "zfs hold -- syncoid_vm tank/data@syncoid_vm_x"},
+        {"zfs hold -- zp_keep tank/data@zp_1 'tank/my data'@zp_1", "zfs hold -- zp_keep tank/data@zp_1 'tank/my data@zp_1'"},
+        {"zfs release -- zp_keep tank/data@zp_0 tank/data/c@zp_0", "zfs release -- zp_keep tank/data@zp_0 tank/data/c@zp_0"},
         {" zfs bookmark 'tank/data'@autosnap_x 'tank/data'#autosnap_x100000", "zfs bookmark -- tank/data@autosnap_x tank/data#autosnap_x100000"},
         {"zfs send -e -nvP -t 1-abc-10-789c00", "zfs send -e -nvP -t 1-abc-10-789c00"},
         {"zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption,written -- tank/data",
@@ -102,4 +104,17 @@ TEST_CASE("ZFS name rules") {
     std::string deep = "t";
     for (int i = 0; i < 50; ++i) deep += "/a";
     CHECK_FALSE(parse_command("zfs get -H type " + deep).ok());
+}
+
+TEST_CASE("zfs snapshot, hold and release take at most 1000 snapshots at once") {
+    for (const std::string head : {"zfs snapshot -- ", "zfs hold -- zp_keep ", "zfs release -- zp_keep "}) {
+        CAPTURE(head);
+        std::string cmd = head;
+        for (int i = 0; i < 1000; ++i) cmd += "t/d" + std::to_string(i) + "@zp_1 ";
+        CHECK(parse_command(cmd).ok());
+        const auto over = parse_command(cmd + "t/x@zp_1");
+        REQUIRE_FALSE(over.ok());
+        CHECK(over.error.message.find("too many snapshots") != std::string::npos);
+    }
+    CHECK_FALSE(parse_command("zfs hold -- zp_keep").ok());   // a tag alone is no hold
 }

@@ -73,7 +73,7 @@ void check_allowed(const grammar::Invocation& inv, const std::string& identity =
 std::vector<grammar::Invocation> commands_of(const JobPlan& plan, const Inventory& src, const Inventory& dst,
                                              const PlanOptions& o) {
     std::vector<grammar::Invocation> out{list_inventory(o.source_root)};
-    std::vector<std::string> snaps;
+    std::vector<std::string> snaps, held, released;
     for (const auto& p : plan.datasets) {
         if (p.sync_snapshot) snaps.push_back(p.source + "@" + o.sync_snapshot);
         for (const auto& s : p.sends) {
@@ -81,14 +81,16 @@ std::vector<grammar::Invocation> commands_of(const JobPlan& plan, const Inventor
             out.push_back(send(s, true));
         }
         if (!p.newest.empty()) {
-            out.push_back(hold(hold_tag(o.prefix), p.source + "@" + p.newest));
+            held.push_back(p.source + "@" + p.newest);
             out.push_back(bookmark(p.source + "@" + p.newest, p.source + "#" + p.newest));
         }
-        if (!p.previous_common.empty()) out.push_back(release(hold_tag(o.prefix), p.source + "@" + p.previous_common));
+        if (!p.previous_common.empty()) released.push_back(p.source + "@" + p.previous_common);
         const Retention ret = plan_retention(p, src, dst, o, 1, 1);
         for (const auto& chain : destroy_chains(ret.source)) out.push_back(destroy_chain(p.source, chain));
     }
     for (const auto& batch : snapshot_batches(snaps)) out.push_back(snapshot_all(batch));
+    for (const auto& batch : snapshot_batches(held)) out.push_back(hold(hold_tag(o.prefix), batch));
+    for (const auto& batch : snapshot_batches(released)) out.push_back(release(hold_tag(o.prefix), batch));
     return out;
 }
 
@@ -167,7 +169,7 @@ TEST_CASE("the self-check rejects what the grammar would read differently") {
     grammar::Invocation two = destroy_chain("NIXROOT/home", {"zfs-puller_1"});
     two.pipelines.push_back(destroy_chain("NIXROOT/other", {"zfs-puller_1"}).pipelines.front());
     CHECK_FALSE(checked_render(two).ok());
-    CHECK_FALSE(checked_render(hold("-x", "NIXROOT/home@zfs-puller_1")).ok());
+    CHECK_FALSE(checked_render(hold("-x", {"NIXROOT/home@zfs-puller_1"})).ok());
     Send bad;
     bad.kind = Send::Kind::full;
     bad.flags = "cL";   // not in canonical order: the grammar reorders it, so == fails
@@ -184,7 +186,11 @@ TEST_CASE("rendered text of the main commands") {
           "zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption,written -- NIXROOT/home");
     CHECK(*checked_render(snapshot_all({"NIXROOT/home@" + SYNC, "NIXROOT/home/my data@" + SYNC})).text ==
           "zfs snapshot -- NIXROOT/home@" + SYNC + " 'NIXROOT/home/my data@" + SYNC + "'");
-    CHECK(*checked_render(hold("zfs-puller_keep", "NIXROOT/home@" + SYNC)).text == "zfs hold -- zfs-puller_keep NIXROOT/home@" + SYNC);
+    CHECK(*checked_render(hold("zfs-puller_keep", {"NIXROOT/home@" + SYNC})).text == "zfs hold -- zfs-puller_keep NIXROOT/home@" + SYNC);
+    CHECK(*checked_render(hold("zfs-puller_keep", {"NIXROOT/home@" + SYNC, "NIXROOT/home/my data@" + SYNC})).text ==
+          "zfs hold -- zfs-puller_keep NIXROOT/home@" + SYNC + " 'NIXROOT/home/my data@" + SYNC + "'");
+    CHECK(*checked_render(release("zfs-puller_keep", {"NIXROOT/home@a", "NIXROOT/home/c@a"})).text ==
+          "zfs release -- zfs-puller_keep NIXROOT/home@a NIXROOT/home/c@a");
     CHECK(*checked_render(destroy_chain("NIXROOT/home", {"zfs-puller_1", "zfs-puller_2"})).text ==
           "zfs destroy -- NIXROOT/home@zfs-puller_1; zfs destroy -- NIXROOT/home@zfs-puller_2");
     Send s;
@@ -239,4 +245,27 @@ TEST_CASE("local receive is hardened; -F only when forced") {
     const Argv volr = receive_argv("/usr/sbin/zfs", "backup/v", DatasetKind::volume, true);
     CHECK(volr == Argv{"/usr/sbin/zfs", "receive", "-s", "-u", "-o", "readonly=on", "-F", "--", "backup/v"});
     CHECK(std::find(fsr.begin(), fsr.end(), "-F") == fsr.end());
+}
+
+TEST_CASE("failed operands of a hold or release batch") {
+    const std::vector<std::string> batch{"tank/a@zp_2", "tank/a/b@zp_2", "tank/c@zp_2"};
+    SUBCASE("zfs names the snapshot, or the dataset it could not open") {
+        const std::string err =
+            "cannot hold snapshot 'tank/a/b@zp_2': tag already exists on this dataset\n"
+            "cannot open 'tank/c': dataset does not exist\n";
+        const auto f = failed_operands(err, batch);
+        REQUIRE(f.size() == 2);
+        CHECK(f[0] == FailedOperand{"tank/a/b@zp_2", "cannot hold snapshot 'tank/a/b@zp_2': tag already exists on this dataset"});
+        CHECK(f[1] == FailedOperand{"tank/c@zp_2", "cannot open 'tank/c': dataset does not exist"});
+    }
+    SUBCASE("a dataset is matched whole, not as a prefix of a longer name") {
+        const auto f = failed_operands("cannot release hold from snapshot 'tank/a/b@zp_2': no such tag on this dataset\n", batch);
+        REQUIRE(f.size() == 1);
+        CHECK(f[0].name == "tank/a/b@zp_2");
+    }
+    SUBCASE("nothing named: every operand counts as failed, with the last line") {
+        const auto f = failed_operands("permission denied\nsomething went wrong\n\n", batch);
+        REQUIRE(f.size() == 3);
+        for (std::size_t i = 0; i < 3; ++i) CHECK(f[i] == FailedOperand{batch[i], "something went wrong"});
+    }
 }

@@ -53,6 +53,9 @@ for ds in "" /kids /kids/one /zorigin /vol /aclone; do
   h=$(zfs holds -H "$S$ds@$new" | cut -f2)
   [ "$h" = zfs-puller_keep ] || fail "hold${ds//\//-}" "holds on $S$ds@$new: [$h]"
 done
+# ... placed by one `zfs hold` naming all six snapshots (a first pull releases nothing).
+assert_eq one-hold-command "1 6" "$(grep "^allow hold zfs hold -- zfs-puller_keep " "$LOGDIR/rec1.audit" | awk '{print NR, NF - 6}' | tail -n 1)"
+assert_eq no-release-first 0 "$(grep -c "^allow release " "$LOGDIR/rec1.audit")"
 
 # Second run: only kids/one and the volume changed.
 sleep 1
@@ -68,8 +71,10 @@ assert_eq unchanged-clone unchanged "$(json_field rec2 dataset "$S/aclone" statu
 for ds in "" /kids /kids/one /zorigin /vol /aclone; do
   assert_same_snaps "guids2${ds//\//-}" "$S$ds" "$D$ds"
 done
-# listing + one snapshot + 2 x (send, hold, release)
-assert_eq incremental-sessions 8 "$(pl_sessions "$mark")"
+# listing + one snapshot + 2 sends + one hold and one release for both datasets
+assert_eq incremental-sessions 6 "$(pl_sessions "$mark")"
+assert_eq hold-moved-kids "zfs-puller_keep|" "$(zfs holds -H "$S/kids/one@$(snaps "$S/kids/one" | tr ' ' '\n' | grep '^zfs-puller_' | tail -n 1)" | cut -f2)|$(zfs holds -H "$S/kids/one@$new" | cut -f2)"
+assert_eq hold-kept-unchanged zfs-puller_keep "$(zfs holds -H "$S/kids@$new" | cut -f2)"
 
 pl_destroy "$D" "$S"
 pl_finish
