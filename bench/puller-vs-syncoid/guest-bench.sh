@@ -4,7 +4,8 @@
 #   nochange   a daily run over N datasets (recursive) where nothing changed
 #   small      a run after a small write (64 KiB) into every dataset
 #   full       one full send of a ${BENCH_FULL_MIB} MiB dataset, against a local
-#              `zfs send | zfs receive` pipe (no ssh) as the baseline
+#              `zfs send | zfs receive` pipe (no ssh) as the baseline, and against the same
+#              pull over plain ssh as root (no gatekeeper, no zfs-puller): the transport alone
 # Each tool pulls its own copy of the tree (syncoid's sync snapshots would look like new
 # snapshots to the puller and the other way round). SSH sessions are counted as decision
 # records in the gatekeeper's audit log (one per session, whatever the command).
@@ -20,7 +21,7 @@ FULL_MIB=${BENCH_FULL_MIB:-192}
 SP=$PL_SRC/bench-pl SY=$PL_SRC/bench-sy DP=$PL_DST/bench-pl DY=$PL_DST/bench-sy
 TP=$PL_SRC/tp
 RESULTS=$ZG_RESULTS/bench.json
-pl_destroy "$DP" "$DY" "$SP" "$SY" "$TP" "$PL_DST/tp-local" "$PL_DST/tp-pl" "$PL_DST/tp-sy"
+pl_destroy "$DP" "$DY" "$SP" "$SY" "$TP" "$PL_DST/tp-local" "$PL_DST/tp-ssh" "$PL_DST/tp-pl" "$PL_DST/tp-sy"
 
 now() { echo "$EPOCHREALTIME"; }
 secs() { python3 -c "print('%.2f' % ($2 - $1))"; }
@@ -93,6 +94,23 @@ zfs send -L -c -e "$TP@full" | zfs receive -s -u "$PL_DST/tp-local"
 t1=$(now)
 WALL[full-local]=$(secs "$t0" "$t1")
 pl_destroy "$PL_DST/tp-local"
+# Plain ssh as root with the image's own key: what any pull over ssh costs on this machine.
+root_ssh() {
+  ssh -F none -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR \
+    -i /root/.ssh/id_ed25519 -x -a -T "$@"
+}
+t0=$(now)
+root_ssh root@localhost zfs send -L -c -e "$TP@full" | zfs receive -s -u "$PL_DST/tp-ssh"
+t1=$(now)
+WALL[full-ssh]=$(secs "$t0" "$t1")
+pl_destroy "$PL_DST/tp-ssh"
+# Raw ssh throughput of 64 MiB per cipher (the puller leaves the choice to ssh's defaults).
+for cipher in chacha20-poly1305@openssh.com aes128-gcm@openssh.com; do
+  t0=$(now)
+  head -c 67108864 /dev/zero | root_ssh -c "$cipher" root@localhost 'cat >/dev/null'
+  t1=$(now)
+  echo "BENCH cipher $cipher 64MiB=$(secs "$t0" "$t1")s"
+done
 t0=$(now)
 "$PL" pull "$SRC_USER@localhost:$TP" "$PL_DST/tp-pl" --ssh-key "$PL_KEY" --known-hosts "$PL_KNOWN" \
   --progress none >"$LOGDIR/full-puller.json" 2>"$LOGDIR/full-puller.err" || echo "FAIL bench-full-puller: exit $?"
@@ -108,6 +126,7 @@ WALL[full-syncoid]=$(secs "$t0" "$t1")
 pl_destroy "$PL_DST/tp-sy"
 mibs() { python3 -c "print('%.1f' % ($1 / 1048576 / float('$2')))"; }
 echo "BENCH full bytes=$bytes local=${WALL[full-local]}s ($(mibs "$bytes" "${WALL[full-local]}") MiB/s)" \
+     "plain-ssh=${WALL[full-ssh]}s ($(mibs "$bytes" "${WALL[full-ssh]}") MiB/s)" \
      "puller=${WALL[full-puller]}s wall, ${WALL[full-puller-transfer]}s in the transfer ($(mibs "$bytes" "${WALL[full-puller-transfer]}") MiB/s)" \
      "syncoid=${WALL[full-syncoid]}s ($(mibs "$bytes" "${WALL[full-syncoid]}") MiB/s)"
 
@@ -115,6 +134,7 @@ echo "BENCH ratio nochange: sessions $(ratio "${SESS[nochange-syncoid]}" "${SESS
 echo "BENCH ratio small: sessions $(ratio "${SESS[small-syncoid]}" "${SESS[small-puller]}")x fewer, wall $(ratio "${WALL[small-syncoid]}" "${WALL[small-puller]}")x less"
 echo "BENCH ratio small (--no-hold): sessions $(ratio "${SESS[small-syncoid]}" "${SESS[small-nohold-puller]}")x fewer, wall $(ratio "${WALL[small-syncoid]}" "${WALL[small-nohold-puller]}")x less"
 echo "BENCH ratio full: puller transfer throughput = $(ratio "${WALL[full-local]}" "${WALL[full-puller-transfer]}") x local pipe; whole run $(ratio "${WALL[full-local]}" "${WALL[full-puller]}") x"
+echo "BENCH ratio full: puller transfer throughput = $(ratio "${WALL[full-ssh]}" "${WALL[full-puller-transfer]}") x plain ssh pull; whole run $(ratio "${WALL[full-ssh]}" "${WALL[full-puller]}") x"
 
 python3 - "$RESULTS" "$N" "$FULL_MIB" "$bytes" <<PY
 import json, sys
