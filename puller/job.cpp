@@ -431,27 +431,27 @@ private:
         std::vector<std::string> to_hold;
         for (const auto* p : moved)
             if (p->newest.starts_with(job_.prefix)) to_hold.push_back(p->source + "@" + p->newest);
-        std::set<std::string> not_held;
-        if (!run_batches(hold, tag, to_hold, "hold on", not_held)) return false;
+        const auto not_held = run_batches(hold, tag, to_hold, "hold on");
+        if (!not_held) return false;
 
         std::vector<std::string> to_release;
         for (const auto* p : moved) {
-            if (!p->newest.starts_with(job_.prefix) || not_held.contains(p->source + "@" + p->newest)) continue;
+            if (!p->newest.starts_with(job_.prefix) || not_held->contains(p->source + "@" + p->newest)) continue;
             if (!p->previous_common.empty() && p->previous_common != p->newest && p->previous_common.starts_with(job_.prefix))
                 to_release.push_back(p->source + "@" + p->previous_common);
         }
-        std::set<std::string> not_released;
-        return run_batches(release, tag, to_release, "release of", not_released);
+        return run_batches(release, tag, to_release, "release of").has_value();
     }
 
-    // Runs `command(tag, batch)` over the names in batches; the names that failed go to
-    // `failed` and into their dataset's warnings.
-    bool run_batches(grammar::Invocation (*command)(const std::string&, const std::vector<std::string>&),
-                     const std::string& tag, const std::vector<std::string>& names, const char* what,
-                     std::set<std::string>& failed) {
+    // Runs `command(tag, batch)` over the names in batches. Returns the names that failed (each
+    // also goes into its dataset's warnings), or nothing on an internal error.
+    std::optional<std::set<std::string>> run_batches(
+        grammar::Invocation (*command)(const std::string&, const std::vector<std::string>&), const std::string& tag,
+        const std::vector<std::string>& names, const char* what) {
+        std::set<std::string> failed;
         for (const auto& batch : snapshot_batches(names)) {
             const auto c = remote(command(tag, batch), true);
-            if (!c) return false;
+            if (!c) return std::nullopt;
             if (c->status == 0) continue;
             for (const auto& f : failed_operands(c->err, batch)) {
                 failed.insert(f.name);
@@ -459,7 +459,7 @@ private:
                 results_[f.name.substr(0, at)].warnings.push_back(std::string(what) + " " + f.name.substr(at) + " failed: " + f.message);
             }
         }
-        return true;
+        return failed;
     }
 };
 

@@ -1,14 +1,16 @@
-// Line reader for the output of remote and local commands.
+// Reading the output of remote and local commands line by line.
 #pragma once
 
 #include <algorithm>
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace puller {
 
-// The non-empty lines of a command's output (`zfs -H` listings, stderr), one at a time; number() is the 1-based line number
-// of the last one returned (empty lines count), for error messages.
+// The non-empty lines of a command's output (`zfs -H` listings, stderr), one at a time;
+// number() is the 1-based line number of the last one returned (empty lines count), for
+// error messages.
 class Lines {
 public:
     explicit Lines(std::string_view text) : text_(text) {}
@@ -29,5 +31,14 @@ private:
     std::size_t pos_ = 0;
     std::size_t number_ = 0;
 };
+
+// Last line of a child's stderr, trimmed, for one-line error messages.
+inline std::string last_line(std::string_view text) {
+    const std::size_t end = text.find_last_not_of(" \t\r\n");
+    if (end == std::string_view::npos) return "";
+    const std::size_t start = text.rfind('\n', end);
+    const std::size_t first = start == std::string_view::npos ? 0 : start + 1;
+    return std::string(text.substr(first, end - first + 1));
+}
 
 }  // namespace puller

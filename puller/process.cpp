@@ -151,11 +151,4 @@ std::string display(const Argv& argv) {
     return out;
 }
 
-std::string last_line(const std::string& text) {
-    std::size_t end = text.find_last_not_of(" \t\r\n");
-    if (end == std::string::npos) return "";
-    const std::size_t start = text.rfind('\n', end);
-    return text.substr(start == std::string::npos ? 0 : start + 1, end - (start == std::string::npos ? 0 : start + 1) + 1);
-}
-
 }  // namespace puller

@@ -33,7 +33,4 @@ Captured run_capture(const Argv& argv);
 // "a b 'c d'" for messages and --dry-run (display only; nothing is ever parsed from it).
 std::string display(const Argv& argv);
 
-// Last line of a child's stderr, trimmed, for one-line error messages.
-std::string last_line(const std::string& text);
-
 }  // namespace puller

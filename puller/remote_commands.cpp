@@ -138,11 +138,8 @@ std::vector<FailedOperand> failed_operands(const std::string& err, const std::ve
         }
     }
     if (!named.empty()) return named;
-    std::string_view last;
-    Lines lines(err);
-    for (std::string_view line; lines.next(line);) last = line;
     std::vector<FailedOperand> all;
-    for (const auto& full : batch) all.push_back({full, std::string(last)});
+    for (const auto& full : batch) all.push_back({full, last_line(err)});
     return all;
 }
 

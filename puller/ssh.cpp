@@ -15,6 +15,8 @@
 #include <thread>
 #include <unistd.h>
 
+#include "lines.hpp"
+
 namespace puller {
 
 Argv SshMaster::common_options() const {

@@ -9,6 +9,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include "lines.hpp"
+
 namespace puller {
 namespace {
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 #include <sys/wait.h>
 
+#include "lines.hpp"
 #include "process.hpp"
 #include "transfer.hpp"
 
