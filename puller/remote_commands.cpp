@@ -138,8 +138,9 @@ std::vector<FailedOperand> failed_operands(const std::string& err, const std::ve
         }
     }
     if (!named.empty()) return named;
+    const std::string message = last_line(err);
     std::vector<FailedOperand> all;
-    for (const auto& full : batch) all.push_back({full, last_line(err)});
+    for (const auto& full : batch) all.push_back({full, message});
     return all;
 }
 
