@@ -8,8 +8,8 @@
 #include <cstdlib>
 #include <string>
 
-#include "policy_file.hpp"
-#include "support.hpp"
+#include "policy/policy_file.hpp"
+#include "tests/support.hpp"
 
 namespace fuzz {
 

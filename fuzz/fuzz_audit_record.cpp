@@ -14,11 +14,11 @@
 #include <string>
 #include <string_view>
 
-#include "audit_record.hpp"
-#include "decide.hpp"
-#include "fixed_policy.hpp"
-#include "fuzz_check.hpp"
-#include "parse.hpp"
+#include "fuzz/fixed_policy.hpp"
+#include "fuzz/fuzz_check.hpp"
+#include "gatekeeper/audit_record.hpp"
+#include "grammar/parse.hpp"
+#include "policy/decide.hpp"
 
 namespace {
 

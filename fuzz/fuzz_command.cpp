@@ -13,12 +13,12 @@
 #include <type_traits>
 #include <vector>
 
-#include "canonical.hpp"
-#include "decide.hpp"
-#include "fixed_policy.hpp"
-#include "fuzz_check.hpp"
-#include "parse.hpp"
-#include "resume_token.hpp"
+#include "fuzz/fixed_policy.hpp"
+#include "fuzz/fuzz_check.hpp"
+#include "grammar/canonical.hpp"
+#include "grammar/parse.hpp"
+#include "policy/decide.hpp"
+#include "policy/resume_token.hpp"
 
 namespace {
 
@@ -169,7 +169,9 @@ class StageCheck {
         end();
     }
     void operator()(const grammar::ZfsHold& h) { hold_or_release("hold", h.tag, h.snapshots); }
-    void operator()(const grammar::ZfsRelease& h) { hold_or_release("release", h.tag, h.snapshots); }
+    void operator()(const grammar::ZfsRelease& h) {
+        hold_or_release("release", h.tag, h.snapshots);
+    }
     void operator()(const grammar::ZfsBookmark& b) {
         changes_snapshots();
         program("zfs");
@@ -311,7 +313,8 @@ class StageCheck {
         require(within(b.dataset, id_.datasets), "bookmark operand outside the identity's scope",
                 b.full());
     }
-    void hold_or_release(const char* sub, const std::string& tag, const std::vector<grammar::SnapshotName>& snaps) {
+    void hold_or_release(const char* sub, const std::string& tag,
+                         const std::vector<grammar::SnapshotName>& snaps) {
         changes_snapshots();
         program("zfs");
         fixed({sub, "--"});
@@ -319,7 +322,8 @@ class StageCheck {
         require(hold_tag_ok(tag) && tag.starts_with(id_.snapshot_prefix),
                 "hold tag charset or prefix", tag);
         require(!snaps.empty(), "zfs hold or release without a snapshot");
-        for (const auto& s : snaps) snapshot(s, true);
+        for (const auto& s : snaps)
+            snapshot(s, true);
         end();
     }
     void program(const std::string& name) {

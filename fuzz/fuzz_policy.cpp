@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "canonical.hpp"
-#include "fuzz_check.hpp"
-#include "policy_file.hpp"
+#include "fuzz/fuzz_check.hpp"
+#include "grammar/canonical.hpp"
+#include "policy/policy_file.hpp"
 
 namespace {
 

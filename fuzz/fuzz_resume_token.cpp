@@ -9,12 +9,12 @@
 #include <string>
 #include <string_view>
 
-#include "decide.hpp"
-#include "fixed_policy.hpp"
-#include "fuzz_check.hpp"
-#include "nvlist_builder.hpp"
-#include "parse.hpp"
-#include "resume_token.hpp"
+#include "fuzz/fixed_policy.hpp"
+#include "fuzz/fuzz_check.hpp"
+#include "grammar/parse.hpp"
+#include "policy/decide.hpp"
+#include "policy/resume_token.hpp"
+#include "tests/policy/nvlist_builder.hpp"
 
 namespace {
 

@@ -1,9 +1,9 @@
 // JSON rendering of gatekeeper decisions (see audit_record.hpp for the byte-mapping rule).
-#include "audit_record.hpp"
+#include "gatekeeper/audit_record.hpp"
 
 #include <csignal>
 
-#include "canonical.hpp"
+#include "grammar/canonical.hpp"
 #include "zg_config.hpp"
 
 namespace gatekeeper {
@@ -14,7 +14,7 @@ std::string bytes_as_json_text(std::string_view bytes) {
     for (unsigned char c : bytes) {
         if (c < 0x80) {
             out.push_back(static_cast<char>(c));
-        } else {  // Latin-1 code point as two UTF-8 bytes
+        } else { // Latin-1 code point as two UTF-8 bytes
             out.push_back(static_cast<char>(0xC0 | (c >> 6)));
             out.push_back(static_cast<char>(0x80 | (c & 0x3F)));
         }
@@ -29,9 +29,10 @@ std::string json_text_as_bytes(std::string_view utf8) {
         if (c < 0x80) {
             out.push_back(static_cast<char>(c));
         } else if ((c == 0xC2 || c == 0xC3) && i + 1 < utf8.size()) {
-            out.push_back(static_cast<char>(((c & 0x03) << 6) | (static_cast<unsigned char>(utf8[++i]) & 0x3F)));
+            out.push_back(static_cast<char>(((c & 0x03) << 6) |
+                                            (static_cast<unsigned char>(utf8[++i]) & 0x3F)));
         } else {
-            out.push_back('?');  // not produced by bytes_as_json_text
+            out.push_back('?'); // not produced by bytes_as_json_text
         }
     }
     return out;
@@ -97,10 +98,13 @@ nlohmann::json outcome_json(const RecordContext& ctx, const RunOutcome& outcome,
     using nlohmann::json;
     json stages = json::array();
     for (const auto& s : outcome.stages) {
-        json st{{"pipeline", s.pipeline}, {"stage", s.stage}, {"program", s.program}, {"started", s.started}};
+        json st{{"pipeline", s.pipeline},
+                {"stage", s.stage},
+                {"program", s.program},
+                {"started", s.started}};
         if (s.signal != 0) {
             st["signal"] = s.signal;
-            st["sigsys"] = s.signal == SIGSYS;  // killed by the seccomp filter
+            st["sigsys"] = s.signal == SIGSYS; // killed by the seccomp filter
             // waitpid does not say which call it was; the kernel audit log (type=SECCOMP) does.
             if (s.signal == SIGSYS) st["syscall"] = nullptr;
         } else {
@@ -113,8 +117,9 @@ nlohmann::json outcome_json(const RecordContext& ctx, const RunOutcome& outcome,
            {"version", ZG_VERSION},
            {"pid", ctx.pid},
            {"identity", bytes_as_json_text(ctx.identity)},
-           {"client", {{"address", ctx.client_address},
-                       {"port", ctx.client_port ? json(*ctx.client_port) : json(nullptr)}}},
+           {"client",
+            {{"address", ctx.client_address},
+             {"port", ctx.client_port ? json(*ctx.client_port) : json(nullptr)}}},
            {"exit_status", outcome.exit_status},
            {"duration_ms", outcome.duration_ms},
            {"client_hung_up", outcome.client_hung_up},
@@ -132,4 +137,4 @@ std::string to_line(const nlohmann::json& record) {
     return record.dump(-1, ' ', true, nlohmann::json::error_handler_t::replace);
 }
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

@@ -8,9 +8,9 @@
 #include <string>
 #include <string_view>
 
-#include "decide.hpp"
-#include "outcome.hpp"
-#include "parse.hpp"
+#include "gatekeeper/outcome.hpp"
+#include "grammar/parse.hpp"
+#include "policy/decide.hpp"
 
 namespace gatekeeper {
 
@@ -18,7 +18,7 @@ namespace gatekeeper {
 inline constexpr std::size_t max_recorded_command = 8192;
 
 struct RecordContext {
-    std::string time;          // RFC 3339, UTC, microseconds
+    std::string time; // RFC 3339, UTC, microseconds
     std::string identity;
     std::string client_address;
     std::optional<int> client_port;
@@ -41,4 +41,4 @@ nlohmann::json outcome_json(const RecordContext& ctx, const RunOutcome& outcome,
 // One line, no trailing newline; ensure_ascii so the line is 7-bit clean.
 std::string to_line(const nlohmann::json& record);
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

@@ -1,6 +1,6 @@
 // Audit sinks. The file is opened O_APPEND|O_NOFOLLOW|O_CLOEXEC (the incumbent wrote to a fixed
 // /tmp path that a symlink could redirect); records go out in one write(2) each.
-#include "audit_sink.hpp"
+#include "gatekeeper/audit_sink.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -10,10 +10,13 @@
 
 namespace gatekeeper {
 
-AuditSink::AuditSink(const policy::AuditConfig& config) : syslog_(config.syslog), required_(config.required) {
+AuditSink::AuditSink(const policy::AuditConfig& config)
+    : syslog_(config.syslog), required_(config.required) {
     if (config.file) {
-        fd_ = ::open(config.file->c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-        if (fd_ < 0) error_ = "cannot open audit file " + *config.file + ": " + std::strerror(errno);
+        fd_ = ::open(config.file->c_str(),
+                     O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd_ < 0)
+            error_ = "cannot open audit file " + *config.file + ": " + std::strerror(errno);
     }
     if (syslog_) ::openlog("zfs-gatekeeper", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 }
@@ -38,8 +41,8 @@ bool AuditSink::write(const std::string& line) {
             error_ = "cannot write audit file";
         }
     }
-    if (syslog_) ::syslog(LOG_INFO, "%s", line.c_str());  // client text is never a format string
+    if (syslog_) ::syslog(LOG_INFO, "%s", line.c_str()); // client text is never a format string
     return ok;
 }
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

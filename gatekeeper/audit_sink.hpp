@@ -4,12 +4,12 @@
 
 #include <string>
 
-#include "policy.hpp"
+#include "policy/policy.hpp"
 
 namespace gatekeeper {
 
 class AuditSink {
-public:
+  public:
     // Opens the configured sinks. error() is non-empty when a configured sink cannot be used.
     explicit AuditSink(const policy::AuditConfig& config);
     ~AuditSink();
@@ -22,11 +22,11 @@ public:
     bool required() const { return required_; }
     int file_fd() const { return fd_; }
 
-private:
+  private:
     int fd_ = -1;
     bool syslog_ = false;
     bool required_ = true;
     std::string error_;
 };
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

@@ -1,8 +1,8 @@
 // Capability drop for one child. Runs between fork and execve; the parent is single-threaded,
 // so libcap's small allocations here are safe. Every failed step _exits: a half-dropped child
 // never runs a program.
-#include "capabilities.hpp"
-#include "child_exit.hpp"
+#include "gatekeeper/capabilities.hpp"
+#include "gatekeeper/child_exit.hpp"
 
 #include <algorithm>
 #include <linux/securebits.h>

@@ -7,7 +7,7 @@
 #include <span>
 #include <sys/capability.h>
 
-#include "seccomp_allowlist.hpp"
+#include "gatekeeper/seccomp_allowlist.hpp"
 
 namespace gatekeeper {
 

@@ -13,4 +13,4 @@ namespace gatekeeper {
     ::_exit(126);
 }
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

@@ -2,9 +2,9 @@
 // shell: with a forced command, sshd execs `<shell> -c '<forced command>'`, so the gatekeeper
 // must read its real options out of that string (with the same strict lexer as client text)
 // and take the client's command from SSH_ORIGINAL_COMMAND.
-#include "cli.hpp"
+#include "gatekeeper/cli.hpp"
 
-#include "lexer.hpp"
+#include "grammar/lexer.hpp"
 
 namespace gatekeeper {
 
@@ -18,7 +18,8 @@ const char* const usage_text =
     "SSH forced command that runs only the zfs commands syncoid and zfs-puller send, checked\n"
     "against a per-identity policy, without a shell.\n"
     "\n"
-    "  --policy FILE        policy file (TOML); must be owned by root and not group/world writable\n"
+    "  --policy FILE        policy file (TOML); must be owned by root and not group/world "
+    "writable\n"
     "  --identity NAME      the [identity.NAME] table that applies to this SSH key\n"
     "  -c COMMAND           take the client command from COMMAND instead of SSH_ORIGINAL_COMMAND\n"
     "  --dry-run            decide only; print one JSON object; exit 0 allow, 1 deny, 2 error\n"
@@ -34,7 +35,9 @@ const char* const usage_text =
 
 namespace {
 
-CliResult error(std::string msg) { return {std::nullopt, std::move(msg)}; }
+CliResult error(std::string msg) {
+    return {std::nullopt, std::move(msg)};
+}
 
 CliResult parse_options(const std::vector<std::string>& args, std::size_t start, Options o,
                         bool restricted) {
@@ -83,7 +86,7 @@ CliResult parse_options(const std::vector<std::string>& args, std::size_t start,
     return {o, {}};
 }
 
-}  // namespace
+} // namespace
 
 CliResult parse_cli(const std::vector<std::string>& args, const char* ssh_original_command,
                     const std::string& default_policy) {
@@ -99,7 +102,8 @@ CliResult parse_cli(const std::vector<std::string>& args, const char* ssh_origin
         if (!words.ok() || words.tokens.empty()) return error("cannot read the forced command");
         std::vector<std::string> inner;
         for (const auto& t : words.tokens) {
-            if (t.kind != grammar::Token::Kind::word) return error("forced command holds shell operators");
+            if (t.kind != grammar::Token::Kind::word)
+                return error("forced command holds shell operators");
             inner.push_back(t.text);
         }
         if (!inner.front().ends_with("/zfs-gatekeeper") && inner.front() != "zfs-gatekeeper")
@@ -111,4 +115,4 @@ CliResult parse_cli(const std::vector<std::string>& args, const char* ssh_origin
     return parse_options(args, 1, o, false);
 }
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

@@ -12,11 +12,11 @@ enum class Mode { serve, dry_run, check, print_sandbox, help, version };
 
 struct Options {
     Mode mode = Mode::serve;
-    std::string policy_path;                  // defaults to the build's ZG_DEFAULT_POLICY
+    std::string policy_path; // defaults to the build's ZG_DEFAULT_POLICY
     std::optional<std::string> identity;
-    std::optional<std::string> command;       // -c CMD (login-shell mode)
-    bool allow_own_policy = false;            // --test-allow-own-policy
-    bool login_shell_forced = false;          // called as `zfs-gatekeeper -c '<forced command>'`
+    std::optional<std::string> command; // -c CMD (login-shell mode)
+    bool allow_own_policy = false;      // --test-allow-own-policy
+    bool login_shell_forced = false;    // called as `zfs-gatekeeper -c '<forced command>'`
 };
 
 struct CliResult {
@@ -31,4 +31,4 @@ CliResult parse_cli(const std::vector<std::string>& args, const char* ssh_origin
 
 extern const char* const usage_text;
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

@@ -3,7 +3,7 @@
 // writing anywhere but /dev/null and /dev/zfs, executing anything but the program and its
 // loader). Constants newer than the build's <linux/landlock.h> are spelled out here: they are
 // kernel ABI and never change.
-#include "landlock.hpp"
+#include "gatekeeper/landlock.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "landlock_rules.hpp"
+#include "gatekeeper/landlock_rules.hpp"
 
 namespace gatekeeper {
 namespace {

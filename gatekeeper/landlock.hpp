@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "seccomp_allowlist.hpp"
+#include "gatekeeper/seccomp_allowlist.hpp"
 
 namespace gatekeeper {
 

@@ -7,7 +7,7 @@
 
 #include <string_view>
 
-#include "seccomp_allowlist.hpp"
+#include "gatekeeper/seccomp_allowlist.hpp"
 
 namespace gatekeeper {
 

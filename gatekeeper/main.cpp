@@ -11,16 +11,16 @@
 #include <unistd.h>
 #include <vector>
 
-#include "audit_record.hpp"
-#include "audit_sink.hpp"
-#include "cli.hpp"
-#include "decide.hpp"
-#include "parse.hpp"
-#include "policy_load.hpp"
-#include "preflight.hpp"
-#include "process.hpp"
-#include "sandbox.hpp"
-#include "supervisor.hpp"
+#include "gatekeeper/audit_record.hpp"
+#include "gatekeeper/audit_sink.hpp"
+#include "gatekeeper/cli.hpp"
+#include "gatekeeper/policy_load.hpp"
+#include "gatekeeper/preflight.hpp"
+#include "gatekeeper/process_hygiene.hpp"
+#include "gatekeeper/sandbox.hpp"
+#include "gatekeeper/supervisor.hpp"
+#include "grammar/parse.hpp"
+#include "policy/decide.hpp"
 #include "zg_config.hpp"
 
 namespace {
@@ -61,7 +61,8 @@ gatekeeper::RecordContext record_context(const std::string& identity) {
             const std::string port = s.substr(sp + 1, sp2 - sp - 1);
             char* end = nullptr;
             const long p = std::strtol(port.c_str(), &end, 10);
-            if (end != port.c_str() && *end == '\0' && p > 0 && p < 65536) ctx.client_port = static_cast<int>(p);
+            if (end != port.c_str() && *end == '\0' && p > 0 && p < 65536)
+                ctx.client_port = static_cast<int>(p);
         }
     }
     return ctx;
@@ -73,7 +74,7 @@ gatekeeper::RecordContext outcome_context(gatekeeper::RecordContext ctx) {
     return ctx;
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
     // Step 1 (house-style decision 5): close stray fds, make 0-2 valid, reset signals, umask.
@@ -98,9 +99,11 @@ int main(int argc, char** argv) {
 
     const auto loaded = gatekeeper::load_policy_file(opt.policy_path, opt.allow_own_policy);
     if (opt.mode == gatekeeper::Mode::print_sandbox) {
-        if (!loaded.ok()) std::fprintf(stderr, "zfs-gatekeeper: %s (program fences not shown)\n", loaded.error.c_str());
-        const auto sandbox = gatekeeper::prepare_sandbox(loaded.ok() ? loaded.policy->programs
-                                                                     : std::map<std::string, std::string>{});
+        if (!loaded.ok())
+            std::fprintf(stderr, "zfs-gatekeeper: %s (program fences not shown)\n",
+                         loaded.error.c_str());
+        const auto sandbox = gatekeeper::prepare_sandbox(
+            loaded.ok() ? loaded.policy->programs : std::map<std::string, std::string>{});
         std::fputs(gatekeeper::render_sandbox(sandbox).c_str(), stdout);
         return sandbox.error.empty() ? 0 : exit_usage;
     }
@@ -109,19 +112,24 @@ int main(int argc, char** argv) {
             std::fprintf(stderr, "zfs-gatekeeper: %s\n", loaded.error.c_str());
             return exit_usage;
         }
-        std::printf("%s: ok (%zu identities)\n", opt.policy_path.c_str(), loaded.policy->identities.size());
+        std::printf("%s: ok (%zu identities)\n", opt.policy_path.c_str(),
+                    loaded.policy->identities.size());
         return 0;
     }
 
     const bool dry_run = opt.mode == gatekeeper::Mode::dry_run;
     if (!loaded.ok()) {
-        std::fprintf(stderr, "zfs-gatekeeper: %s\n", dry_run ? loaded.error.c_str() : "policy error");
+        std::fprintf(stderr, "zfs-gatekeeper: %s\n",
+                     dry_run ? loaded.error.c_str() : "policy error");
         return dry_run ? exit_usage : exit_denied;
     }
     const auto id_it = loaded.policy->identities.find(*opt.identity);
     if (id_it == loaded.policy->identities.end()) {
-        if (dry_run) std::fprintf(stderr, "zfs-gatekeeper: no identity '%s' in the policy\n", opt.identity->c_str());
-        else client_message("command not permitted");
+        if (dry_run)
+            std::fprintf(stderr, "zfs-gatekeeper: no identity '%s' in the policy\n",
+                         opt.identity->c_str());
+        else
+            client_message("command not permitted");
         return dry_run ? exit_usage : exit_denied;
     }
 
@@ -135,12 +143,14 @@ int main(int argc, char** argv) {
     const std::string command = command_text != nullptr ? std::string(command_text) : std::string();
     const grammar::ParseResult parsed = grammar::parse_command(command);
     std::optional<policy::Decision> decision;
-    if (parsed.ok()) decision = policy::decide(*parsed.invocation, id_it->second, loaded.policy->programs);
+    if (parsed.ok())
+        decision = policy::decide(*parsed.invocation, id_it->second, loaded.policy->programs);
 
     const auto ctx = record_context(*opt.identity);
     const bool allowed = decision && decision->allowed;
     if (dry_run) {
-        const auto record = gatekeeper::decision_json(ctx, command, parsed, decision ? &*decision : nullptr);
+        const auto record =
+            gatekeeper::decision_json(ctx, command, parsed, decision ? &*decision : nullptr);
         std::printf("%s\n", gatekeeper::to_line(record).c_str());
         return allowed ? 0 : 1;
     }
@@ -164,7 +174,8 @@ int main(int argc, char** argv) {
     // Phase two of the decision: facts only the live system knows (resume token guid).
     std::string preflight_denial;
     if (allowed && !decision->builtin)
-        preflight_denial = gatekeeper::check_resume_tokens(*decision, loaded.policy->programs.at("zfs"), child_setup);
+        preflight_denial = gatekeeper::check_resume_tokens(
+            *decision, loaded.policy->programs.at("zfs"), child_setup);
     if (!preflight_denial.empty()) {
         decision->allowed = false;
         decision->rule = "resume-token-preflight";
@@ -173,7 +184,8 @@ int main(int argc, char** argv) {
     }
     const bool run_it = allowed && preflight_denial.empty();
 
-    const auto record = gatekeeper::decision_json(ctx, command, parsed, decision ? &*decision : nullptr);
+    const auto record =
+        gatekeeper::decision_json(ctx, command, parsed, decision ? &*decision : nullptr);
     if (!audit.write(gatekeeper::to_line(record)) && audit.required()) {
         client_message("audit log unavailable; refusing to run");
         return exit_denied;
@@ -187,14 +199,17 @@ int main(int argc, char** argv) {
     if (decision->builtin) {
         // exit / echo -n / command -v: answered here, nothing is started.
         const std::string& text = decision->builtin->stdout_text;
-        if (!text.empty() && ::write(1, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+        if (!text.empty() &&
+            ::write(1, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
             outcome.client_hung_up = true;
         outcome.exit_status = decision->builtin->exit_status;
     } else {
-        outcome = gatekeeper::run_invocation(decision->argv, decision->effective, child_setup,
-                                             [&sandbox] { gatekeeper::enter_supervisor_sandbox(sandbox); });
+        outcome = gatekeeper::run_invocation(
+            decision->argv, decision->effective, child_setup,
+            [&sandbox] { gatekeeper::enter_supervisor_sandbox(sandbox); });
         if (!outcome.error.empty()) client_message("could not start the command");
     }
-    audit.write(gatekeeper::to_line(gatekeeper::outcome_json(outcome_context(ctx), outcome, gatekeeper::describe_sandbox(sandbox))));
+    audit.write(gatekeeper::to_line(gatekeeper::outcome_json(
+        outcome_context(ctx), outcome, gatekeeper::describe_sandbox(sandbox))));
     return outcome.exit_status;
 }

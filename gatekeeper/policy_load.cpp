@@ -1,6 +1,6 @@
 // Policy file checks in the order doas and sshd use: open without following a final symlink,
 // then fstat the open fd (no check-then-open race), then read at most max_policy_bytes.
-#include "policy_load.hpp"
+#include "gatekeeper/policy_load.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -50,4 +50,4 @@ policy::PolicyResult load_policy_file(const std::string& path, bool allow_own) {
     return r;
 }
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

@@ -4,11 +4,11 @@
 
 #include <string>
 
-#include "policy_file.hpp"
+#include "policy/policy_file.hpp"
 
 namespace gatekeeper {
 
 // allow_own: also accept a file owned by the invoking user (tests only; documented).
 policy::PolicyResult load_policy_file(const std::string& path, bool allow_own);
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

@@ -1,10 +1,10 @@
 // Resume-token pre-flight: one read-only `zfs get -H -p -o value guid -- <toname>` per token,
 // with argv built here from the decoded (and scope-checked) name.
-#include "preflight.hpp"
+#include "gatekeeper/preflight.hpp"
 
 #include <charconv>
 
-#include "resume_token.hpp"
+#include "policy/resume_token.hpp"
 
 namespace gatekeeper {
 
@@ -19,10 +19,12 @@ std::string check_resume_tokens(const policy::Decision& decision, const std::str
             const auto token = policy::decode_resume_token(resume->token);
             if (!token.ok() || !token.token->toguid) return "resume token no longer decodes";
             std::string out;
-            if (!capture_output({zfs_path, "get", "-H", "-p", "-o", "value", "guid", "--", token.token->toname},
-                                setup, out))
+            if (!capture_output(
+                    {zfs_path, "get", "-H", "-p", "-o", "value", "guid", "--", token.token->toname},
+                    setup, out))
                 return "resume token names a snapshot that does not exist";
-            while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+            while (!out.empty() && (out.back() == '\n' || out.back() == ' '))
+                out.pop_back();
             std::uint64_t guid = 0;
             const auto [p, ec] = std::from_chars(out.data(), out.data() + out.size(), guid);
             if (ec != std::errc() || p != out.data() + out.size())
@@ -34,4 +36,4 @@ std::string check_resume_tokens(const policy::Decision& decision, const std::str
     return "";
 }
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

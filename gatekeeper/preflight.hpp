@@ -5,8 +5,8 @@
 
 #include <string>
 
-#include "decide.hpp"
-#include "supervisor.hpp"
+#include "gatekeeper/supervisor.hpp"
+#include "policy/decide.hpp"
 
 namespace gatekeeper {
 
@@ -15,4 +15,4 @@ namespace gatekeeper {
 std::string check_resume_tokens(const policy::Decision& decision, const std::string& zfs_path,
                                 const ChildSetup& setup);
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

@@ -2,7 +2,7 @@
 // (capabilities.cpp), no_new_privs, chdir("/"), the Landlock fence, and the seccomp filter last,
 // so the filter never has to allow a privilege-changing call. Every step that fails _exits with
 // status 126: a half-applied sandbox never runs a program.
-#include "sandbox.hpp"
+#include "gatekeeper/sandbox.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -10,8 +10,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include "capabilities.hpp"
-#include "child_exit.hpp"
+#include "gatekeeper/capabilities.hpp"
+#include "gatekeeper/child_exit.hpp"
 
 namespace gatekeeper {
 namespace {
@@ -73,9 +73,9 @@ Sandbox prepare_sandbox(const std::map<std::string, std::string>& programs) {
     return s;
 }
 
-std::map<std::string, std::string> programs_started(
-    const std::map<std::string, std::string>& programs,
-    const std::vector<std::vector<std::vector<std::string>>>& argv) {
+std::map<std::string, std::string>
+programs_started(const std::map<std::string, std::string>& programs,
+                 const std::vector<std::vector<std::vector<std::string>>>& argv) {
     std::map<std::string, std::string> started;
     for (const auto& [key, path] : programs)
         for (const auto& pipeline : argv)
@@ -165,7 +165,7 @@ std::string render_sandbox(const Sandbox& sandbox) {
     for (const auto& f : sandbox.child_filters)
         if (!f.program.empty())
             out += "seccomp " + f.name + ": " + std::to_string(f.syscalls) + " syscalls, " +
-               std::to_string(f.program.size()) + " BPF instructions, hash " + f.hash + "\n";
+                   std::to_string(f.program.size()) + " BPF instructions, hash " + f.hash + "\n";
     out += "seccomp supervisor: " + std::to_string(sandbox.supervisor_filter.syscalls) +
            " syscalls, hash " + sandbox.supervisor_filter.hash + "\n";
     out += std::string("running as root: ") + (sandbox.running_as_root ? "yes" : "no") + "\n";

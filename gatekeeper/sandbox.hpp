@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "landlock.hpp"
-#include "seccomp_filter.hpp"
+#include "gatekeeper/landlock.hpp"
+#include "gatekeeper/seccomp_filter.hpp"
 
 namespace gatekeeper {
 
@@ -47,9 +47,9 @@ Profile profile_for_program(const std::string& key);
 Sandbox prepare_sandbox(const std::map<std::string, std::string>& programs);
 
 // The [programs] entries whose path is argv[0] of some stage of `argv`.
-std::map<std::string, std::string> programs_started(
-    const std::map<std::string, std::string>& programs,
-    const std::vector<std::vector<std::vector<std::string>>>& argv);
+std::map<std::string, std::string>
+programs_started(const std::map<std::string, std::string>& programs,
+                 const std::vector<std::vector<std::vector<std::string>>>& argv);
 
 // In the child, with `program` the path about to be executed. Any failure _exits(126): a
 // partial drop is never recovered. Nothing may run between this and execve.

@@ -4,7 +4,7 @@
 // argument_rules narrow clone, ioctl and tgkill. The supervisor filter answers EPERM instead of
 // killing: a denied call fails, the outcome record is still written, and nothing outside the
 // list runs either way.
-#include "seccomp_filter.hpp"
+#include "gatekeeper/seccomp_filter.hpp"
 
 #include <cerrno>
 #include <cstdio>

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "seccomp_allowlist.hpp"
+#include "gatekeeper/seccomp_allowlist.hpp"
 
 namespace gatekeeper {
 

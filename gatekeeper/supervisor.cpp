@@ -2,7 +2,7 @@
 // the child: dup2 the stage's ends onto 0/1/2, close everything else, restore signals, run the
 // sandbox hook, execve. The parent closes its copies at once so EOF and EPIPE propagate
 // between stages exactly as they would under sh.
-#include "supervisor.hpp"
+#include "gatekeeper/supervisor.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "process.hpp"
+#include "gatekeeper/process_hygiene.hpp"
 
 namespace gatekeeper {
 
@@ -40,9 +40,10 @@ constexpr int kill_grace_ms = 2000;
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL);  // a closed reader must end the writer, as under sh
+    ::signal(SIGPIPE, SIG_DFL); // a closed reader must end the writer, as under sh
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     if (setup) setup(args[0]);
     ::execve(args[0], args.data(), const_cast<char* const*>(child_environment));
@@ -51,7 +52,7 @@ constexpr int kill_grace_ms = 2000;
 
 struct Running {
     pid_t pid = -1;
-    std::size_t index = 0;  // into RunOutcome::stages
+    std::size_t index = 0; // into RunOutcome::stages
 };
 
 void record_status(StageOutcome& s, int status) {
@@ -62,7 +63,9 @@ void record_status(StageOutcome& s, int status) {
     }
 }
 
-int sh_status(const StageOutcome& s) { return s.signal != 0 ? 128 + s.signal : s.exit_code; }
+int sh_status(const StageOutcome& s) {
+    return s.signal != 0 ? 128 + s.signal : s.exit_code;
+}
 
 bool stdout_is_pipe_or_socket() {
     struct stat st {};
@@ -70,14 +73,15 @@ bool stdout_is_pipe_or_socket() {
 }
 
 class Supervisor {
-public:
+  public:
     explicit Supervisor(RunOutcome& out) : out_(out) {
         sigset_t set;
         sigemptyset(&set);
-        for (int s : {SIGCHLD, SIGHUP, SIGTERM, SIGINT}) sigaddset(&set, s);
+        for (int s : {SIGCHLD, SIGHUP, SIGTERM, SIGINT})
+            sigaddset(&set, s);
         ::sigprocmask(SIG_BLOCK, &set, &old_mask_);
         sfd_ = ::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-        ::signal(SIGPIPE, SIG_IGN);  // the supervisor itself never writes the stream
+        ::signal(SIGPIPE, SIG_IGN); // the supervisor itself never writes the stream
         watch_stdout_ = stdout_is_pipe_or_socket();
     }
     ~Supervisor() {
@@ -130,7 +134,7 @@ public:
         wait_all(running);
     }
 
-private:
+  private:
     void wait_all(std::vector<Running>& running) {
         using clock = std::chrono::steady_clock;
         std::optional<clock::time_point> kill_deadline;
@@ -144,7 +148,9 @@ private:
             }
             int timeout = -1;
             if (kill_deadline) {
-                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*kill_deadline - clock::now()).count();
+                const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                      *kill_deadline - clock::now())
+                                      .count();
                 if (left <= 0 && !killed_hard) {
                     signal_all(running, SIGKILL);
                     killed_hard = true;
@@ -182,7 +188,8 @@ private:
     }
 
     static void signal_all(const std::vector<Running>& running, int sig) {
-        for (const auto& r : running) ::kill(r.pid, sig);
+        for (const auto& r : running)
+            ::kill(r.pid, sig);
     }
 
     RunOutcome& out_;
@@ -191,7 +198,7 @@ private:
     bool watch_stdout_ = false;
 };
 
-}  // namespace
+} // namespace
 
 RunOutcome run_invocation(const std::vector<std::vector<policy::Argv>>& argv,
                           const grammar::Invocation& effective, const ChildSetup& setup,
@@ -206,12 +213,14 @@ RunOutcome run_invocation(const std::vector<std::vector<policy::Argv>>& argv,
             return out;
         }
         for (std::size_t p = 0; p < argv.size() && !sup.stopped() && out.error.empty(); ++p) {
-            const bool devnull = p < effective.pipelines.size() && effective.pipelines[p].last_stderr_to_devnull;
+            const bool devnull =
+                p < effective.pipelines.size() && effective.pipelines[p].last_stderr_to_devnull;
             const bool last = p + 1 == argv.size();
             sup.run_pipeline(p, argv[p], devnull, setup, last ? after_last_fork : AfterLastFork{});
         }
     }
-    out.duration_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    out.duration_ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     if (!out.error.empty()) {
         out.exit_status = 126;
     } else if (!out.stages.empty()) {
@@ -221,7 +230,8 @@ RunOutcome run_invocation(const std::vector<std::vector<policy::Argv>>& argv,
     return out;
 }
 
-bool capture_output(const policy::Argv& argv, const ChildSetup& setup, std::string& out, std::size_t limit) {
+bool capture_output(const policy::Argv& argv, const ChildSetup& setup, std::string& out,
+                    std::size_t limit) {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return false;
     const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -240,7 +250,8 @@ bool capture_output(const policy::Argv& argv, const ChildSetup& setup, std::stri
             if (errno == EINTR) continue;
             break;
         }
-        if (out.size() < limit) out.append(buf, std::min(static_cast<std::size_t>(n), limit - out.size()));
+        if (out.size() < limit)
+            out.append(buf, std::min(static_cast<std::size_t>(n), limit - out.size()));
     }
     ::close(fds[0]);
     int status = 0;
@@ -249,4 +260,4 @@ bool capture_output(const policy::Argv& argv, const ChildSetup& setup, std::stri
     return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

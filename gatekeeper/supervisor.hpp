@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "decide.hpp"
-#include "outcome.hpp"
+#include "gatekeeper/outcome.hpp"
+#include "policy/decide.hpp"
 
 namespace gatekeeper {
 
@@ -31,4 +31,4 @@ RunOutcome run_invocation(const std::vector<std::vector<policy::Argv>>& argv,
 bool capture_output(const policy::Argv& argv, const ChildSetup& setup, std::string& out,
                     std::size_t limit = 4096);
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

@@ -1,54 +1,79 @@
 // Rebuilds argv words from typed fields. The option words for each query are constants in the
 // tables below; client-derived values (names, tags, tokens, sizes) were checked by the grammar.
-#include "canonical.hpp"
+#include "grammar/canonical.hpp"
 
 #include <type_traits>
 
-#include "lexer.hpp"
+#include "grammar/lexer.hpp"
 
 namespace grammar {
 
 Words get_query_words(GetQuery q) {
     switch (q) {
-    case GetQuery::syncoid_sync: return {"-H", "syncoid:sync"};
-    case GetQuery::type: return {"-H", "type"};
-    case GetQuery::recordsize: return {"-H", "recordsize"};
-    case GetQuery::snapshots: return {"-Hpd", "1", "-t", "snapshot", "guid,creation"};
-    case GetQuery::snapshots_txg: return {"-Hpd", "1", "-t", "snapshot", "guid,creation,createtxg"};
-    case GetQuery::children_typed: return {"-Hpd", "1", "type,guid,creation"};
-    case GetQuery::children_typed_last: return {"-Hpd", "1", "guid,creation,type"};
-    case GetQuery::children_typed_txg: return {"-Hpd", "1", "guid,creation,createtxg,type"};
-    case GetQuery::bookmarks: return {"-Hpd", "1", "-t", "bookmark", "guid,creation"};
-    case GetQuery::bookmarks_txg: return {"-Hpd", "1", "-t", "bookmark", "guid,creation,createtxg"};
-    case GetQuery::local_properties: return {"-s", "local", "-H", "all"};
-    case GetQuery::probe_snapshot_type: return {"-H", "-t", "snapshot"};
-    case GetQuery::probe_createtxg: return {"-H", "createtxg"};
+    case GetQuery::syncoid_sync:
+        return {"-H", "syncoid:sync"};
+    case GetQuery::type:
+        return {"-H", "type"};
+    case GetQuery::recordsize:
+        return {"-H", "recordsize"};
+    case GetQuery::snapshots:
+        return {"-Hpd", "1", "-t", "snapshot", "guid,creation"};
+    case GetQuery::snapshots_txg:
+        return {"-Hpd", "1", "-t", "snapshot", "guid,creation,createtxg"};
+    case GetQuery::children_typed:
+        return {"-Hpd", "1", "type,guid,creation"};
+    case GetQuery::children_typed_last:
+        return {"-Hpd", "1", "guid,creation,type"};
+    case GetQuery::children_typed_txg:
+        return {"-Hpd", "1", "guid,creation,createtxg,type"};
+    case GetQuery::bookmarks:
+        return {"-Hpd", "1", "-t", "bookmark", "guid,creation"};
+    case GetQuery::bookmarks_txg:
+        return {"-Hpd", "1", "-t", "bookmark", "guid,creation,createtxg"};
+    case GetQuery::local_properties:
+        return {"-s", "local", "-H", "all"};
+    case GetQuery::probe_snapshot_type:
+        return {"-H", "-t", "snapshot"};
+    case GetQuery::probe_createtxg:
+        return {"-H", "createtxg"};
     }
     return {};
 }
 
 Words list_query_words(ListQuery q) {
     switch (q) {
-    case ListQuery::recursive_origins: return {"-o", "name,origin", "-t", "filesystem,volume", "-Hr"};
+    case ListQuery::recursive_origins:
+        return {"-o", "name,origin", "-t", "filesystem,volume", "-Hr"};
     case ListQuery::puller_inventory:
-        return {"-H", "-p", "-r", "-t", "all", "-o", "name,type,guid,createtxg,origin,encryption,written"};
+        return {"-H",
+                "-p",
+                "-r",
+                "-t",
+                "all",
+                "-o",
+                "name,type,guid,createtxg,origin,encryption,written"};
     }
     return {};
 }
 
 namespace {
 
-void append(Words& out, const Words& more) { out.insert(out.end(), more.begin(), more.end()); }
+void append(Words& out, const Words& more) {
+    out.insert(out.end(), more.begin(), more.end());
+}
 
 Words with_snapshots(Words head, const std::vector<SnapshotName>& snapshots) {
-    for (const auto& s : snapshots) head.push_back(s.full());
+    for (const auto& s : snapshots)
+        head.push_back(s.full());
     return head;
 }
 
 Words send_words(const ZfsSend& s) {
     Words w{"zfs", "send"};
-    for (char f : s.flags) w.push_back(std::string{'-', f});
-    for (const auto& ds : s.excludes) append(w, {"-X", ds});
+    for (char f : s.flags)
+        w.push_back(std::string{'-', f});
+    for (const auto& ds : s.excludes)
+        append(w, {"-X", ds});
     if (s.estimate) w.push_back("-nvP");
     std::visit(
         [&](const auto& src) {
@@ -70,7 +95,9 @@ Words send_words(const ZfsSend& s) {
 struct WordsVisitor {
     Words operator()(const Exit&) const { return {"exit"}; }
     Words operator()(const EchoN&) const { return {"echo", "-n"}; }
-    Words operator()(const CommandV& c) const { return {"command", "-v", std::string(tool_name(c.tool))}; }
+    Words operator()(const CommandV& c) const {
+        return {"command", "-v", std::string(tool_name(c.tool))};
+    }
     Words operator()(const ZpoolGetFeature& z) const {
         return {"zpool", "get", "-o", "value", "-H", "feature@extensible_dataset", "--", z.pool};
     }
@@ -89,9 +116,15 @@ struct WordsVisitor {
         append(w, {"--", l.dataset});
         return w;
     }
-    Words operator()(const ZfsSnapshot& s) const { return with_snapshots({"zfs", "snapshot", "--"}, s.snapshots); }
-    Words operator()(const ZfsDestroy& d) const { return {"zfs", "destroy", "--", d.snapshot.full()}; }
-    Words operator()(const ZfsHold& h) const { return with_snapshots({"zfs", "hold", "--", h.tag}, h.snapshots); }
+    Words operator()(const ZfsSnapshot& s) const {
+        return with_snapshots({"zfs", "snapshot", "--"}, s.snapshots);
+    }
+    Words operator()(const ZfsDestroy& d) const {
+        return {"zfs", "destroy", "--", d.snapshot.full()};
+    }
+    Words operator()(const ZfsHold& h) const {
+        return with_snapshots({"zfs", "hold", "--", h.tag}, h.snapshots);
+    }
     Words operator()(const ZfsRelease& h) const {
         return with_snapshots({"zfs", "release", "--", h.tag}, h.snapshots);
     }
@@ -112,14 +145,16 @@ struct WordsVisitor {
     }
     Words operator()(const Socat& s) const {
         return {"socat", "-",
-                "TCP:" + s.host + ":" + std::to_string(s.port) + ",retry=" + std::to_string(s.retry) +
-                    ",interval=1"};
+                "TCP:" + s.host + ":" + std::to_string(s.port) +
+                    ",retry=" + std::to_string(s.retry) + ",interval=1"};
     }
 };
 
-}  // namespace
+} // namespace
 
-Words canonical_words(const Command& command) { return std::visit(WordsVisitor{}, command); }
+Words canonical_words(const Command& command) {
+    return std::visit(WordsVisitor{}, command);
+}
 
 std::string program_of(const Command& command) {
     if (std::holds_alternative<Exit>(command) || std::holds_alternative<EchoN>(command) ||
@@ -146,4 +181,4 @@ std::string render_command(const Invocation& invocation) {
     return out;
 }
 
-}  // namespace grammar
+} // namespace grammar

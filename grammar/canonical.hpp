@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "invocation.hpp"
+#include "grammar/invocation.hpp"
 
 namespace grammar {
 
@@ -31,4 +31,4 @@ std::string render_command(const Invocation& invocation);
 bool is_valid_dataset_name(std::string_view name);
 bool is_valid_snapshot_name(std::string_view name);
 
-}  // namespace grammar
+} // namespace grammar

@@ -1,5 +1,5 @@
 // Name table for grammar::Tool; the one place the tool spellings live.
-#include "invocation.hpp"
+#include "grammar/invocation.hpp"
 
 #include <array>
 #include <utility>
@@ -17,7 +17,7 @@ constexpr std::array<std::pair<Tool, std::string_view>, 9> tool_names{{
     {Tool::mbuffer, "mbuffer"},
     {Tool::socat, "socat"},
 }};
-}  // namespace
+} // namespace
 
 std::string_view tool_name(Tool t) {
     for (const auto& [tool, name] : tool_names)
@@ -31,4 +31,4 @@ std::optional<Tool> tool_from_name(std::string_view name) {
     return std::nullopt;
 }
 
-}  // namespace grammar
+} // namespace grammar

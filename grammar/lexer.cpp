@@ -1,6 +1,6 @@
 // Strict sh-subset lexer (house-style decision 3). Every byte is classified explicitly; the
 // default for anything not listed is an error, so new shell syntax can never slip through.
-#include "lexer.hpp"
+#include "grammar/lexer.hpp"
 
 #include <cstdio>
 
@@ -12,8 +12,17 @@ namespace {
 bool is_bare_safe(unsigned char c) {
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
     switch (c) {
-    case '_': case '.': case ':': case '@': case '#': case '%': case ',': case '/': case '=':
-    case '+': case '-':
+    case '_':
+    case '.':
+    case ':':
+    case '@':
+    case '#':
+    case '%':
+    case ',':
+    case '/':
+    case '=':
+    case '+':
+    case '-':
         return true;
     default:
         return false;
@@ -22,7 +31,9 @@ bool is_bare_safe(unsigned char c) {
 
 // Inside single quotes sh takes every byte literally; we still refuse control bytes and
 // non-ASCII so that the audit log and zfs never see them.
-bool is_quoted_safe(unsigned char c) { return c >= 0x20 && c <= 0x7e && c != '\''; }
+bool is_quoted_safe(unsigned char c) {
+    return c >= 0x20 && c <= 0x7e && c != '\'';
+}
 
 std::string describe_byte(unsigned char c) {
     char buf[48];
@@ -35,7 +46,7 @@ std::string describe_byte(unsigned char c) {
 
 constexpr std::string_view devnull_redirect = "2>/dev/null";
 
-}  // namespace
+} // namespace
 
 LexResult lex(std::string_view in) {
     LexResult r;
@@ -62,7 +73,8 @@ LexResult lex(std::string_view in) {
             continue;
         }
         if (c == ';') {
-            if (i + 1 < in.size() && in[i + 1] == ';') return fail(i, "operator ';;' is not allowed");
+            if (i + 1 < in.size() && in[i + 1] == ';')
+                return fail(i, "operator ';;' is not allowed");
             r.tokens.push_back({Token::Kind::semicolon, {}, i});
             ++i;
             continue;
@@ -88,12 +100,13 @@ LexResult lex(std::string_view in) {
                 const std::size_t open = i++;
                 while (i < in.size() && in[i] != '\'') {
                     const unsigned char q = static_cast<unsigned char>(in[i]);
-                    if (!is_quoted_safe(q)) return fail(i, describe_byte(q) + " inside quotes is not allowed");
+                    if (!is_quoted_safe(q))
+                        return fail(i, describe_byte(q) + " inside quotes is not allowed");
                     word.text.push_back(static_cast<char>(q));
                     ++i;
                 }
                 if (i == in.size()) return fail(open, "unterminated single quote");
-                ++i;  // closing quote
+                ++i; // closing quote
                 continue;
             }
             if (!is_bare_safe(w)) return fail(i, describe_byte(w) + " is not allowed");
@@ -107,7 +120,8 @@ LexResult lex(std::string_view in) {
 
 std::string quote_word(std::string_view word) {
     bool bare = !word.empty() && word.front() != '#' && !word.starts_with(devnull_redirect);
-    for (unsigned char c : word) bare = bare && is_bare_safe(c);
+    for (unsigned char c : word)
+        bare = bare && is_bare_safe(c);
     if (bare) return std::string(word);
     std::string out;
     out.reserve(word.size() + 2);
@@ -117,4 +131,4 @@ std::string quote_word(std::string_view word) {
     return out;
 }
 
-}  // namespace grammar
+} // namespace grammar

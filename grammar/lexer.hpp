@@ -16,14 +16,14 @@ inline constexpr std::size_t max_command_bytes = 64 * 1024;
 struct Token {
     enum class Kind { word, pipe, semicolon, stderr_to_devnull };
     Kind kind;
-    std::string text;      // the word's value after removing quotes; empty for operators
-    std::size_t offset;    // byte offset of the token's first byte in the input
+    std::string text;   // the word's value after removing quotes; empty for operators
+    std::size_t offset; // byte offset of the token's first byte in the input
     bool operator==(const Token&) const = default;
 };
 
 struct LexResult {
     std::vector<Token> tokens;
-    std::string error;     // empty on success
+    std::string error; // empty on success
     std::size_t error_offset = 0;
     bool ok() const { return error.empty(); }
 };
@@ -35,4 +35,4 @@ LexResult lex(std::string_view command);
 // the function is only called on values the grammar already accepted.
 std::string quote_word(std::string_view word);
 
-}  // namespace grammar
+} // namespace grammar

@@ -2,7 +2,7 @@
 // zfs_grammar.hpp over the tokens, and turns the parse tree into a typed Invocation.
 // The parse tree (not actions) is used so that backtracking can never leave half-filled state
 // behind (PEGTL's "AAC problem"); everything below reads only nodes of a successful match.
-#include "parse.hpp"
+#include "grammar/parse.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -10,8 +10,8 @@
 #include <tao/pegtl/contrib/analyze.hpp>
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
-#include "lexer.hpp"
-#include "zfs_grammar.hpp"
+#include "grammar/lexer.hpp"
+#include "grammar/zfs_grammar.hpp"
 
 namespace grammar {
 namespace {
@@ -21,8 +21,7 @@ namespace r = rules;
 using Node = pegtl::parse_tree::node;
 
 // --- error messages at the grammar's commitment points (for the audit log) --------------------
-template <typename>
-inline constexpr const char* error_message = nullptr;
+template <typename> inline constexpr const char* error_message = nullptr;
 template <> inline constexpr auto error_message<r::line> = "not a command this gatekeeper accepts";
 template <> inline constexpr auto error_message<r::zfs_subcommand> = "zfs subcommand not allowed";
 template <> inline constexpr auto error_message<r::get_query> = "zfs get form not allowed";
@@ -35,8 +34,7 @@ template <> inline constexpr auto error_message<r::tool_word> = "unknown tool";
 template <> inline constexpr auto error_message<r::pool_word> = "expected a pool name";
 
 struct error_table {
-    template <typename Rule>
-    static constexpr auto message = error_message<Rule>;
+    template <typename Rule> static constexpr auto message = error_message<Rule>;
 };
 template <typename Rule>
 using control = pegtl::must_if<error_table, pegtl::normal, false>::control<Rule>;
@@ -49,17 +47,17 @@ using selector = pegtl::parse_tree::selector<
         r::kw_sudo, r::exit_cmd, r::echo_cmd, r::command_v, r::tool_name, r::zpool_get_feature,
         r::pool_name, r::dataset_name, r::snapshot_ref, r::bookmark_ref, r::snap_part,
         r::bookmark_part, r::get_syncoid_sync, r::get_type, r::get_recordsize,
-        r::get_probe_snapshot_type, r::get_probe_createtxg, r::get_snapshots,
-        r::get_snapshots_txg, r::get_children_typed, r::get_children_typed_last,
-        r::get_children_typed_txg, r::get_bookmarks, r::get_bookmarks_txg,
-        r::get_local_properties, r::get_local_properties_220, r::list_recursive_origins,
-        r::list_puller_inventory, r::zfs_snapshot, r::zfs_hold, r::zfs_release, r::zfs_bookmark,
-        r::zfs_destroy, r::zfs_send, r::send_flag_letter, r::send_exclude, r::send_estimate,
-        r::send_full, r::send_incremental, r::send_intermediates, r::send_resume,
-        r::resume_token, r::hold_tag, r::statement, r::stage_lzop, r::stage_gzip, r::stage_pigz,
-        r::stage_zstd, r::stage_zstdmt, r::stage_xz, r::stage_lz4, r::level_3, r::level_9,
-        r::level_19, r::stage_mbuffer, r::rate_value, r::size_value, r::stage_socat,
-        r::socat_host, r::socat_port, r::socat_retry, r::devnull_op>>;
+        r::get_probe_snapshot_type, r::get_probe_createtxg, r::get_snapshots, r::get_snapshots_txg,
+        r::get_children_typed, r::get_children_typed_last, r::get_children_typed_txg,
+        r::get_bookmarks, r::get_bookmarks_txg, r::get_local_properties,
+        r::get_local_properties_220, r::list_recursive_origins, r::list_puller_inventory,
+        r::zfs_snapshot, r::zfs_hold, r::zfs_release, r::zfs_bookmark, r::zfs_destroy, r::zfs_send,
+        r::send_flag_letter, r::send_exclude, r::send_estimate, r::send_full, r::send_incremental,
+        r::send_intermediates, r::send_resume, r::resume_token, r::hold_tag, r::statement,
+        r::stage_lzop, r::stage_gzip, r::stage_pigz, r::stage_zstd, r::stage_zstdmt, r::stage_xz,
+        r::stage_lz4, r::level_3, r::level_9, r::level_19, r::stage_mbuffer, r::rate_value,
+        r::size_value, r::stage_socat, r::socat_host, r::socat_port, r::socat_retry,
+        r::devnull_op>>;
 
 // Thrown only inside this file, by the builder, and caught in parse_command().
 struct build_error {
@@ -83,15 +81,13 @@ const Node& child_of(const Node& n, std::size_t i) {
     return *n.children[i];
 }
 
-template <typename Rule>
-const Node* find_child(const Node& n) {
+template <typename Rule> const Node* find_child(const Node& n) {
     for (const auto& c : n.children)
         if (c->is_type<Rule>()) return c.get();
     return nullptr;
 }
 
-template <typename Rule>
-const Node& need_child(const Node& n) {
+template <typename Rule> const Node& need_child(const Node& n) {
     const Node* c = find_child<Rule>(n);
     if (c == nullptr) throw build_error{"internal: missing parse node"};
     return *c;
@@ -104,10 +100,13 @@ std::string checked_name(std::string name) {
     return name;
 }
 
-std::string dataset_of(const Node& n) { return checked_name(n.string()); }
+std::string dataset_of(const Node& n) {
+    return checked_name(n.string());
+}
 
 SnapshotName snapshot_of(const Node& ref) {
-    SnapshotName s{need_child<r::dataset_name>(ref).string(), need_child<r::snap_part>(ref).string()};
+    SnapshotName s{need_child<r::dataset_name>(ref).string(),
+                   need_child<r::snap_part>(ref).string()};
     checked_name(s.full());
     return s;
 }
@@ -137,10 +136,20 @@ unsigned long long size_in_bytes(const std::string& text) {
     unsigned shift = 0;
     if (p != end) {
         switch (*p) {
-        case 'k': case 'K': shift = 10; break;
-        case 'm': case 'M': shift = 20; break;
-        case 'g': case 'G': shift = 30; break;
-        default: throw build_error{"bad unit"};
+        case 'k':
+        case 'K':
+            shift = 10;
+            break;
+        case 'm':
+        case 'M':
+            shift = 20;
+            break;
+        case 'g':
+        case 'G':
+            shift = 30;
+            break;
+        default:
+            throw build_error{"bad unit"};
         }
     }
     if (value == 0) throw build_error{"size must not be zero"};
@@ -193,14 +202,16 @@ ZfsSend build_send(const Node& s) {
         if (c->is_type<r::send_flag_letter>()) {
             send.flags.push_back(c->string().at(0));
         } else if (c->is_type<r::send_exclude>()) {
-            for (auto& ds : datasets_below(*c)) send.excludes.push_back(std::move(ds));
+            for (auto& ds : datasets_below(*c))
+                send.excludes.push_back(std::move(ds));
         } else if (c->is_type<r::send_estimate>()) {
             send.estimate = true;
         } else {
             source = c.get();
         }
     }
-    // Canonical flag order: sorted by send_flag_order, duplicates dropped (sets, as zfs reads them).
+    // Canonical flag order: sorted by send_flag_order, duplicates dropped (sets, as zfs reads
+    // them).
     std::string canonical;
     for (char f : std::string_view(send_flag_order))
         if (send.flags.find(f) != std::string::npos) canonical.push_back(f);
@@ -239,8 +250,10 @@ Command build_zfs(const Node& n) {
     if (n.is_type<r::zfs_send>()) return build_send(n);
     if (n.is_type<r::zfs_snapshot>()) return ZfsSnapshot{snapshot_operands(n)};
     if (n.is_type<r::zfs_destroy>()) return ZfsDestroy{snapshot_of(need_child<r::snapshot_ref>(n))};
-    if (n.is_type<r::zfs_hold>()) return ZfsHold{need_child<r::hold_tag>(n).string(), snapshot_operands(n)};
-    if (n.is_type<r::zfs_release>()) return ZfsRelease{need_child<r::hold_tag>(n).string(), snapshot_operands(n)};
+    if (n.is_type<r::zfs_hold>())
+        return ZfsHold{need_child<r::hold_tag>(n).string(), snapshot_operands(n)};
+    if (n.is_type<r::zfs_release>())
+        return ZfsRelease{need_child<r::hold_tag>(n).string(), snapshot_operands(n)};
     if (n.is_type<r::zfs_bookmark>())
         return ZfsBookmark{snapshot_of(need_child<r::snapshot_ref>(n)),
                            bookmark_of(need_child<r::bookmark_ref>(n))};
@@ -280,7 +293,8 @@ Command build_stage(const Node& n) {
     if (n.is_type<r::stage_mbuffer>()) {
         Mbuffer m;
         if (const Node* rate = find_child<r::rate_value>(n)) {
-            if (size_in_bytes(rate->string()) > max_rate_bytes) throw build_error{"mbuffer rate too large"};
+            if (size_in_bytes(rate->string()) > max_rate_bytes)
+                throw build_error{"mbuffer rate too large"};
             m.rate = rate->string();
         }
         m.size = need_child<r::size_value>(n).string();
@@ -361,10 +375,18 @@ std::string encode(const std::vector<Token>& tokens) {
     std::string out;
     for (const auto& t : tokens) {
         switch (t.kind) {
-        case Token::Kind::word: out += t.text; break;
-        case Token::Kind::pipe: out += '\x01'; break;
-        case Token::Kind::semicolon: out += '\x02'; break;
-        case Token::Kind::stderr_to_devnull: out += '\x03'; break;
+        case Token::Kind::word:
+            out += t.text;
+            break;
+        case Token::Kind::pipe:
+            out += '\x01';
+            break;
+        case Token::Kind::semicolon:
+            out += '\x02';
+            break;
+        case Token::Kind::stderr_to_devnull:
+            out += '\x03';
+            break;
         }
         out += '\n';
     }
@@ -373,17 +395,19 @@ std::string encode(const std::vector<Token>& tokens) {
 
 std::size_t original_offset(const std::vector<Token>& tokens, const std::string& encoded,
                             std::size_t at, std::size_t input_size) {
-    const auto index = static_cast<std::size_t>(
-        std::count(encoded.begin(), encoded.begin() + static_cast<std::ptrdiff_t>(std::min(at, encoded.size())), '\n'));
+    const auto index = static_cast<std::size_t>(std::count(
+        encoded.begin(),
+        encoded.begin() + static_cast<std::ptrdiff_t>(std::min(at, encoded.size())), '\n'));
     return index < tokens.size() ? tokens[index].offset : input_size;
 }
 
-}  // namespace
+} // namespace
 
 ParseResult parse_command(std::string_view command) {
     ParseResult result;
     if (command.size() > max_command_bytes) {
-        result.error = {ParseError::Stage::too_long, "command longer than 65536 bytes", max_command_bytes};
+        result.error = {ParseError::Stage::too_long, "command longer than 65536 bytes",
+                        max_command_bytes};
         return result;
     }
     LexResult lexed = lex(command);
@@ -416,22 +440,27 @@ ParseResult parse_command(std::string_view command) {
 
 std::string_view stage_name(ParseError::Stage stage) {
     switch (stage) {
-    case ParseError::Stage::none: return "none";
-    case ParseError::Stage::too_long: return "too-long";
-    case ParseError::Stage::lexical: return "lexical";
-    case ParseError::Stage::grammar: return "grammar";
+    case ParseError::Stage::none:
+        return "none";
+    case ParseError::Stage::too_long:
+        return "too-long";
+    case ParseError::Stage::lexical:
+        return "lexical";
+    case ParseError::Stage::grammar:
+        return "grammar";
     }
     return "unknown";
 }
 
-std::size_t analyze_grammar() { return pegtl::analyze<r::grammar>(-1); }
+std::size_t analyze_grammar() {
+    return pegtl::analyze<r::grammar>(-1);
+}
 
-}  // namespace grammar
+} // namespace grammar
 
 namespace grammar {
 namespace {
-template <typename Rule>
-bool matches_whole(std::string_view text) {
+template <typename Rule> bool matches_whole(std::string_view text) {
     // Names never contain '\n', so appending the word terminator is unambiguous.
     if (text.find('\n') != std::string_view::npos) return false;
     std::string word(text);
@@ -443,7 +472,7 @@ bool matches_whole(std::string_view text) {
         return false;
     }
 }
-}  // namespace
+} // namespace
 
 bool is_valid_dataset_name(std::string_view name) {
     return name.size() <= max_name_bytes && matches_whole<r::dataset_word>(name);
@@ -452,4 +481,4 @@ bool is_valid_snapshot_name(std::string_view name) {
     return name.size() <= max_name_bytes && matches_whole<r::snapshot_word>(name);
 }
 
-}  // namespace grammar
+} // namespace grammar

@@ -6,14 +6,14 @@
 #include <string>
 #include <string_view>
 
-#include "invocation.hpp"
+#include "grammar/invocation.hpp"
 
 namespace grammar {
 
 struct ParseError {
     enum class Stage { none, too_long, lexical, grammar };
     Stage stage = Stage::none;
-    std::string message;   // for the audit log; never shown to the client
+    std::string message; // for the audit log; never shown to the client
     std::size_t offset = 0;
 };
 
@@ -30,4 +30,4 @@ std::string_view stage_name(ParseError::Stage);
 // The number of PEGTL rules that could loop without consuming input (must be 0).
 std::size_t analyze_grammar();
 
-}  // namespace grammar
+} // namespace grammar

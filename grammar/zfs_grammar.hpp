@@ -238,4 +238,4 @@ struct grammar : must<line> {};
 
 // clang-format on
 
-}  // namespace grammar::rules
+} // namespace grammar::rules

@@ -1,13 +1,13 @@
 // decide(): preset vocabulary, dataset scope, snapshot prefix, destroy and raw-only rules,
 // resume-token contents, tools. Rules are checked in a fixed order and the first failing one
 // denies; nothing here performs I/O.
-#include "decide.hpp"
+#include "policy/decide.hpp"
 
 #include <algorithm>
 #include <type_traits>
 
-#include "canonical.hpp"
-#include "resume_token.hpp"
+#include "grammar/canonical.hpp"
+#include "policy/resume_token.hpp"
 
 namespace policy {
 namespace {
@@ -36,18 +36,23 @@ struct Checker {
     }
 
     void scope(const std::string& dataset, const char* what) {
-        if (!in_scope(dataset, id)) deny("scope", std::string(what) + " '" + dataset + "' is outside the identity's datasets");
+        if (!in_scope(dataset, id))
+            deny("scope",
+                 std::string(what) + " '" + dataset + "' is outside the identity's datasets");
     }
     void prefixed(const SnapshotName& s, const char* what) {
         scope(s.dataset, what);
         if (!s.snapshot.starts_with(id.snapshot_prefix))
-            deny("snapshot-prefix", std::string(what) + " '" + s.full() + "' does not carry the identity's snapshot prefix");
+            deny("snapshot-prefix", std::string(what) + " '" + s.full() +
+                                        "' does not carry the identity's snapshot prefix");
     }
     void tag_prefixed(const std::string& tag) {
-        if (!tag.starts_with(id.snapshot_prefix)) deny("snapshot-prefix", "hold tag '" + tag + "' does not carry the snapshot prefix");
+        if (!tag.starts_with(id.snapshot_prefix))
+            deny("snapshot-prefix", "hold tag '" + tag + "' does not carry the snapshot prefix");
     }
     void changes_allowed(const char* what) {
-        if (!may_change_snapshots()) deny("preset", std::string(what) + " is not allowed by preset read-only");
+        if (!may_change_snapshots())
+            deny("preset", std::string(what) + " is not allowed by preset read-only");
     }
 
     void operator()(const Exit&) { rule = "builtin.exit"; }
@@ -55,16 +60,20 @@ struct Checker {
     void operator()(const CommandV&) { rule = "builtin.command-v"; }
     void operator()(const ZpoolGetFeature& z) {
         rule = "zpool.get-feature";
-        const bool pool_of_scope = std::any_of(id.datasets.begin(), id.datasets.end(), [&](const std::string& ds) {
-            return ds.substr(0, ds.find('/')) == z.pool;
-        });
-        if (!pool_of_scope) deny("scope", "pool '" + z.pool + "' holds none of the identity's datasets");
+        const bool pool_of_scope =
+            std::any_of(id.datasets.begin(), id.datasets.end(), [&](const std::string& ds) {
+                return ds.substr(0, ds.find('/')) == z.pool;
+            });
+        if (!pool_of_scope)
+            deny("scope", "pool '" + z.pool + "' holds none of the identity's datasets");
         if (!programs.contains("zpool")) deny("programs", "no zpool program configured");
     }
     void operator()(const ZfsGet& g) {
         rule = "get";
-        for (const auto& ds : g.datasets) scope(ds, "dataset");
-        const bool probe = g.query == GetQuery::probe_snapshot_type || g.query == GetQuery::probe_createtxg;
+        for (const auto& ds : g.datasets)
+            scope(ds, "dataset");
+        const bool probe =
+            g.query == GetQuery::probe_snapshot_type || g.query == GetQuery::probe_createtxg;
         if (g.datasets.empty() && !probe) deny("grammar", "get without dataset");
     }
     void operator()(const ZfsList& l) {
@@ -74,7 +83,8 @@ struct Checker {
     void operator()(const ZfsSnapshot& s) {
         rule = "snapshot";
         changes_allowed("zfs snapshot");
-        for (const auto& snap : s.snapshots) prefixed(snap, "snapshot");
+        for (const auto& snap : s.snapshots)
+            prefixed(snap, "snapshot");
     }
     void operator()(const ZfsDestroy& d) {
         rule = "destroy";
@@ -85,13 +95,15 @@ struct Checker {
     void operator()(const ZfsHold& h) {
         rule = "hold";
         changes_allowed("zfs hold");
-        for (const auto& snap : h.snapshots) prefixed(snap, "held snapshot");
+        for (const auto& snap : h.snapshots)
+            prefixed(snap, "held snapshot");
         tag_prefixed(h.tag);
     }
     void operator()(const ZfsRelease& h) {
         rule = "release";
         changes_allowed("zfs release");
-        for (const auto& snap : h.snapshots) prefixed(snap, "released snapshot");
+        for (const auto& snap : h.snapshots)
+            prefixed(snap, "released snapshot");
         tag_prefixed(h.tag);
     }
     void operator()(const ZfsBookmark& b) {
@@ -102,7 +114,8 @@ struct Checker {
     }
     void operator()(const ZfsSend& s) {
         rule = s.estimate ? "send.estimate" : "send";
-        for (const auto& ds : s.excludes) scope(ds, "excluded dataset");
+        for (const auto& ds : s.excludes)
+            scope(ds, "excluded dataset");
         std::visit(
             [&](const auto& src) {
                 using T = std::decay_t<decltype(src)>;
@@ -112,7 +125,8 @@ struct Checker {
                     require_raw(s);
                 } else if constexpr (std::is_same_v<T, SendIncremental>) {
                     rule += ".incremental";
-                    std::visit([&](const auto& from) { scope(from.dataset, "incremental source"); }, src.from);
+                    std::visit([&](const auto& from) { scope(from.dataset, "incremental source"); },
+                               src.from);
                     scope(src.to.dataset, "sent snapshot");
                     require_raw(s);
                 } else {
@@ -123,35 +137,43 @@ struct Checker {
             s.source);
     }
     void require_raw(const ZfsSend& s) {
-        if (id.raw_only && !s.has_flag('w')) deny("raw-only", "this identity may only send raw (-w) streams");
+        if (id.raw_only && !s.has_flag('w'))
+            deny("raw-only", "this identity may only send raw (-w) streams");
     }
     void check_token(const std::string& text) {
         const TokenResult t = decode_resume_token(text);
         if (!t.ok()) return deny("resume-token", "resume token rejected: " + t.message);
         if (!t.token->unknown_fields.empty())
-            return deny("resume-token", "resume token carries unknown field '" + t.token->unknown_fields.front() + "'");
+            return deny("resume-token", "resume token carries unknown field '" +
+                                            t.token->unknown_fields.front() + "'");
         // libzfs sends the snapshot whose guid is toguid (guid_to_name), so the gatekeeper must
         // tie toguid to toname before running it (supervisor pre-flight); without it, deny.
         if (!t.token->toguid) return deny("resume-token", "resume token has no toguid");
         // The kernel never writes savedok (it would send a partially received dataset), and
         // syncoid never redacts: both are refused rather than reasoned about.
-        if (t.token->savedok) return deny("resume-token", "resume token asks for saved (partial) data");
+        if (t.token->savedok)
+            return deny("resume-token", "resume token asks for saved (partial) data");
         if (t.token->redact_snaps || t.token->book_redact_snaps)
             return deny("resume-token", "resume token of a redacted send");
         const std::string& to = t.token->toname;
-        if (!is_valid_snapshot_name(to)) return deny("resume-token", "resume token names no valid snapshot");
+        if (!is_valid_snapshot_name(to))
+            return deny("resume-token", "resume token names no valid snapshot");
         scope(to.substr(0, to.find('@')), "resume token dataset");
-        if (id.raw_only && !t.token->rawok) deny("raw-only", "resume token is for a non-raw stream");
+        if (id.raw_only && !t.token->rawok)
+            deny("raw-only", "resume token is for a non-raw stream");
     }
     void stage_tool(Tool t) {
-        if (!has_tool(t)) deny("tools", "pipeline stage '" + std::string(tool_name(t)) + "' is not allowed for this identity");
+        if (!has_tool(t))
+            deny("tools", "pipeline stage '" + std::string(tool_name(t)) +
+                              "' is not allowed for this identity");
     }
     void operator()(const Compress& c) { stage_tool(c.tool); }
     void operator()(const Mbuffer&) { stage_tool(Tool::mbuffer); }
     void operator()(const Socat& s) {
         stage_tool(Tool::socat);
         const std::string target = s.host + ":" + std::to_string(s.port);
-        if (std::find(id.direct_connections.begin(), id.direct_connections.end(), target) == id.direct_connections.end())
+        if (std::find(id.direct_connections.begin(), id.direct_connections.end(), target) ==
+            id.direct_connections.end())
             deny("direct-connection", "direct connection to " + target + " is not allowed");
     }
 };
@@ -165,12 +187,14 @@ bool puller_vocabulary(const Command& c) {
 }
 
 std::optional<BuiltinAnswer> builtin_answer(const Command& c, const Checker& check) {
-    if (std::holds_alternative<Exit>(c) || std::holds_alternative<EchoN>(c)) return BuiltinAnswer{"", 0};
+    if (std::holds_alternative<Exit>(c) || std::holds_alternative<EchoN>(c))
+        return BuiltinAnswer{"", 0};
     if (const auto* v = std::get_if<CommandV>(&c)) {
         // Answering "not found" makes syncoid drop that stage (vocabulary 11.2).
         const std::string name(tool_name(v->tool));
         const bool socat_usable = v->tool != Tool::socat || !check.id.direct_connections.empty();
-        if (check.has_tool(v->tool) && socat_usable) return BuiltinAnswer{check.programs.at(name) + "\n", 0};
+        if (check.has_tool(v->tool) && socat_usable)
+            return BuiltinAnswer{check.programs.at(name) + "\n", 0};
         return BuiltinAnswer{"", 1};
     }
     return std::nullopt;
@@ -185,7 +209,7 @@ Decision denied(Decision d, const Deny& why) {
     return d;
 }
 
-}  // namespace
+} // namespace
 
 Decision decide(const Invocation& invocation, const IdentityPolicy& identity,
                 const std::map<std::string, std::string>& programs) {
@@ -203,10 +227,12 @@ Decision decide(const Invocation& invocation, const IdentityPolicy& identity,
         for (auto& stage : pipeline.stages) {
             if (identity.preset == Preset::puller && !puller_vocabulary(stage) &&
                 !std::holds_alternative<Compress>(stage) && !std::holds_alternative<Mbuffer>(stage))
-                return denied(std::move(d), {"preset", "command is not part of the puller vocabulary"});
+                return denied(std::move(d),
+                              {"preset", "command is not part of the puller vocabulary"});
             // The master probe `zfs get -H createtxg` has no operand and would list every
             // dataset on the host: it runs scoped to the identity's own datasets instead.
-            if (auto* g = std::get_if<ZfsGet>(&stage); g && g->query == GetQuery::probe_createtxg && g->datasets.empty())
+            if (auto* g = std::get_if<ZfsGet>(&stage);
+                g && g->query == GetQuery::probe_createtxg && g->datasets.empty())
                 g->datasets = identity.datasets;
             std::visit(check, stage);
             if (first_rule.empty()) first_rule = check.rule;
@@ -234,4 +260,4 @@ Decision decide(const Invocation& invocation, const IdentityPolicy& identity,
     return d;
 }
 
-}  // namespace policy
+} // namespace policy

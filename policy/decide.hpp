@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "invocation.hpp"
-#include "policy.hpp"
+#include "grammar/invocation.hpp"
+#include "policy/policy.hpp"
 
 namespace policy {
 
@@ -22,14 +22,14 @@ using Argv = std::vector<std::string>;
 
 struct Decision {
     bool allowed = false;
-    std::string reason;                     // why it was denied (audit log only)
-    std::string rule;                       // the rule that allowed or denied, e.g. "send.incremental"
-    std::optional<BuiltinAnswer> builtin;   // set when the answer is internal
-    grammar::Invocation effective;          // what will run (scoped probes differ from the request)
-    std::vector<std::vector<Argv>> argv;    // per pipeline, per stage; argv[0] is an absolute path
+    std::string reason; // why it was denied (audit log only)
+    std::string rule;   // the rule that allowed or denied, e.g. "send.incremental"
+    std::optional<BuiltinAnswer> builtin; // set when the answer is internal
+    grammar::Invocation effective;        // what will run (scoped probes differ from the request)
+    std::vector<std::vector<Argv>> argv;  // per pipeline, per stage; argv[0] is an absolute path
 };
 
 Decision decide(const grammar::Invocation& invocation, const IdentityPolicy& identity,
                 const std::map<std::string, std::string>& programs);
 
-}  // namespace policy
+} // namespace policy

@@ -1,13 +1,16 @@
 // Small helpers over policy values: preset names and component-wise dataset scope.
-#include "policy.hpp"
+#include "policy/policy.hpp"
 
 namespace policy {
 
 std::string_view preset_name(Preset p) {
     switch (p) {
-    case Preset::syncoid_pull: return "syncoid-pull";
-    case Preset::puller: return "puller";
-    case Preset::read_only: return "read-only";
+    case Preset::syncoid_pull:
+        return "syncoid-pull";
+    case Preset::puller:
+        return "puller";
+    case Preset::read_only:
+        return "read-only";
     }
     return "?";
 }
@@ -30,4 +33,4 @@ bool in_scope(std::string_view dataset, const IdentityPolicy& identity) {
     return false;
 }
 
-}  // namespace policy
+} // namespace policy

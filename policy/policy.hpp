@@ -7,38 +7,38 @@
 #include <string>
 #include <vector>
 
-#include "invocation.hpp"
+#include "grammar/invocation.hpp"
 
 namespace policy {
 
 // What vocabulary an identity speaks (see decide.cpp for the exact sets).
 enum class Preset {
-    syncoid_pull,   // everything syncoid 2.1.0..master sends when pulling
-    puller,         // only what zfs-puller sends: no probes, no sudo, no pipelines
-    read_only,      // syncoid's reads and sends; never creates, holds, bookmarks or destroys
+    syncoid_pull, // everything syncoid 2.1.0..master sends when pulling
+    puller,       // only what zfs-puller sends: no probes, no sudo, no pipelines
+    read_only,    // syncoid's reads and sends; never creates, holds, bookmarks or destroys
 };
 
 struct IdentityPolicy {
     std::string name;
-    std::vector<std::string> datasets;        // subtrees, matched component by component
+    std::vector<std::string> datasets; // subtrees, matched component by component
     Preset preset = Preset::read_only;
     std::string snapshot_prefix = "syncoid_";
     bool allow_destroy = false;
     bool raw_only = false;
-    std::vector<grammar::Tool> tools;         // pipeline stages it may use
-    std::vector<std::string> direct_connections;  // "host:port" a socat stage may connect to
+    std::vector<grammar::Tool> tools;            // pipeline stages it may use
+    std::vector<std::string> direct_connections; // "host:port" a socat stage may connect to
     bool operator==(const IdentityPolicy&) const = default;
 };
 
 struct AuditConfig {
-    std::optional<std::string> file;          // JSON lines, O_APPEND
+    std::optional<std::string> file; // JSON lines, O_APPEND
     bool syslog = false;
-    bool required = true;                     // unwritable sink means deny
+    bool required = true; // unwritable sink means deny
     bool operator==(const AuditConfig&) const = default;
 };
 
 struct Policy {
-    std::map<std::string, std::string> programs;   // "zfs" -> "/usr/sbin/zfs"; absolute paths
+    std::map<std::string, std::string> programs; // "zfs" -> "/usr/sbin/zfs"; absolute paths
     AuditConfig audit;
     std::map<std::string, IdentityPolicy> identities;
     bool operator==(const Policy&) const = default;
@@ -47,8 +47,9 @@ struct Policy {
 std::string_view preset_name(Preset);
 std::optional<Preset> preset_from_name(std::string_view);
 
-// `name` equals `root` or lies below it (`tank/data` contains `tank/data/x`, never `tank/database`).
+// `name` equals `root` or lies below it (`tank/data` contains `tank/data/x`, never
+// `tank/database`).
 bool dataset_within(std::string_view name, std::string_view root);
 bool in_scope(std::string_view dataset, const IdentityPolicy& identity);
 
-}  // namespace policy
+} // namespace policy

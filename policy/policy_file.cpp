@@ -1,15 +1,15 @@
 // Strict TOML policy loader. Unknown tables and keys are errors, so a misspelt restriction
 // (`raw_onyl = true`) can never silently leave an identity less restricted than intended.
-#include "policy_file.hpp"
+#include "policy/policy_file.hpp"
 
 #include <algorithm>
 #include <set>
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "canonical.hpp"
-#include "toml_subset.hpp"
-#include "toml_values.hpp"
+#include "grammar/canonical.hpp"
+#include "policy/toml_subset.hpp"
+#include "policy/toml_values.hpp"
 
 namespace policy {
 namespace {
@@ -62,16 +62,18 @@ bool is_host_port(std::string_view s) {
            });
 }
 
-const std::set<std::string_view> program_keys{"zfs", "zpool", "lzop", "gzip", "pigz", "zstd",
-                                              "zstdmt", "xz", "lz4", "mbuffer", "socat"};
+const std::set<std::string_view> program_keys{"zfs",    "zpool", "lzop", "gzip",    "pigz", "zstd",
+                                              "zstdmt", "xz",    "lz4",  "mbuffer", "socat"};
 
 void load_programs(const toml::table& t, Policy& p) {
     for (const auto& [key, value] : t) {
         const std::string name(key.str());
-        if (!program_keys.contains(name)) fail(value, "unknown program '" + name + "' in [programs]");
+        if (!program_keys.contains(name))
+            fail(value, "unknown program '" + name + "' in [programs]");
         const std::string path = get_string(value, "programs." + name);
         if (!is_absolute_clean_path(path))
-            fail(value, "programs." + name + " must be an absolute path without . or .. components");
+            fail(value,
+                 "programs." + name + " must be an absolute path without . or .. components");
         p.programs[name] = path;
     }
 }
@@ -90,10 +92,12 @@ void load_audit(const toml::table& t, Policy& p) {
 IdentityPolicy load_identity(const std::string& name, const toml::node& node, const Policy& p) {
     const auto* t = node.as_table();
     if (t == nullptr) fail(node, "[identity." + name + "] must be a table");
-    if (!is_identity_name(name)) fail(node, "identity name '" + name + "' must be [A-Za-z0-9_.-]{1,64}");
+    if (!is_identity_name(name))
+        fail(node, "identity name '" + name + "' must be [A-Za-z0-9_.-]{1,64}");
     const std::string table = "identity." + name;
-    only_keys(*t, {"datasets", "preset", "snapshot_prefix", "allow_destroy", "raw_only", "tools",
-                   "direct_connections"},
+    only_keys(*t,
+              {"datasets", "preset", "snapshot_prefix", "allow_destroy", "raw_only", "tools",
+               "direct_connections"},
               table);
     IdentityPolicy id;
     id.name = name;
@@ -109,7 +113,8 @@ IdentityPolicy load_identity(const std::string& name, const toml::node& node, co
     const auto* preset = t->get("preset");
     if (preset == nullptr) fail(node, table + ": preset is required");
     const auto parsed = preset_from_name(get_string(*preset, table + ".preset"));
-    if (!parsed) fail(*preset, table + ".preset must be \"syncoid-pull\", \"puller\" or \"read-only\"");
+    if (!parsed)
+        fail(*preset, table + ".preset must be \"syncoid-pull\", \"puller\" or \"read-only\"");
     id.preset = *parsed;
 
     if (const auto* n = t->get("snapshot_prefix")) {
@@ -117,7 +122,8 @@ IdentityPolicy load_identity(const std::string& name, const toml::node& node, co
         if (!is_snapshot_prefix(id.snapshot_prefix))
             fail(*n, table + ".snapshot_prefix must start with a letter and use [A-Za-z0-9_.:-]");
     }
-    if (const auto* n = t->get("allow_destroy")) id.allow_destroy = get_bool(*n, table + ".allow_destroy");
+    if (const auto* n = t->get("allow_destroy"))
+        id.allow_destroy = get_bool(*n, table + ".allow_destroy");
     if (const auto* n = t->get("raw_only")) id.raw_only = get_bool(*n, table + ".raw_only");
     if (const auto* n = t->get("tools")) {
         for (const auto& tool_text : get_strings(*n, table + ".tools")) {
@@ -132,12 +138,13 @@ IdentityPolicy load_identity(const std::string& name, const toml::node& node, co
     if (const auto* n = t->get("direct_connections")) {
         id.direct_connections = get_strings(*n, table + ".direct_connections");
         for (const auto& hp : id.direct_connections)
-            if (!is_host_port(hp)) fail(*n, table + ".direct_connections: '" + hp + "' is not host:port");
+            if (!is_host_port(hp))
+                fail(*n, table + ".direct_connections: '" + hp + "' is not host:port");
     }
     return id;
 }
 
-}  // namespace
+} // namespace
 
 PolicyResult parse_policy(std::string_view text) {
     PolicyResult result;
@@ -160,12 +167,15 @@ PolicyResult parse_policy(std::string_view text) {
         if (const auto* n = root.get("identity")) {
             if (!n->is_table()) fail(*n, "[identity] must hold [identity.NAME] tables");
             for (const auto& [key, value] : *n->as_table())
-                p.identities[std::string(key.str())] = load_identity(std::string(key.str()), value, p);
+                p.identities[std::string(key.str())] =
+                    load_identity(std::string(key.str()), value, p);
         }
-        if (p.identities.empty()) throw load_error{"no [identity.NAME] table: nothing would be allowed"};
+        if (p.identities.empty())
+            throw load_error{"no [identity.NAME] table: nothing would be allowed"};
         result.policy = std::move(p);
     } catch (const toml::parse_error& e) {
-        result.error = "line " + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
+        result.error =
+            "line " + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
     } catch (const load_error& e) {
         result.error = e.message;
     } catch (const std::exception& e) {
@@ -177,7 +187,8 @@ PolicyResult parse_policy(std::string_view text) {
 std::string render_policy(const Policy& p) {
     toml::table root;
     toml::table programs;
-    for (const auto& [name, path] : p.programs) programs.insert(name, path);
+    for (const auto& [name, path] : p.programs)
+        programs.insert(name, path);
     root.insert("programs", std::move(programs));
     toml::table audit;
     if (p.audit.file) audit.insert("file", *p.audit.file);
@@ -188,17 +199,20 @@ std::string render_policy(const Policy& p) {
     for (const auto& [name, id] : p.identities) {
         toml::table t;
         toml::array datasets;
-        for (const auto& ds : id.datasets) datasets.push_back(ds);
+        for (const auto& ds : id.datasets)
+            datasets.push_back(ds);
         t.insert("datasets", std::move(datasets));
         t.insert("preset", std::string(preset_name(id.preset)));
         t.insert("snapshot_prefix", id.snapshot_prefix);
         t.insert("allow_destroy", id.allow_destroy);
         t.insert("raw_only", id.raw_only);
         toml::array tools;
-        for (auto tool : id.tools) tools.push_back(std::string(grammar::tool_name(tool)));
+        for (auto tool : id.tools)
+            tools.push_back(std::string(grammar::tool_name(tool)));
         t.insert("tools", std::move(tools));
         toml::array direct;
-        for (const auto& hp : id.direct_connections) direct.push_back(hp);
+        for (const auto& hp : id.direct_connections)
+            direct.push_back(hp);
         t.insert("direct_connections", std::move(direct));
         identities.insert(name, std::move(t));
     }
@@ -208,4 +222,4 @@ std::string render_policy(const Policy& p) {
     return out.str();
 }
 
-}  // namespace policy
+} // namespace policy

@@ -6,13 +6,13 @@
 #include <string>
 #include <string_view>
 
-#include "policy.hpp"
+#include "policy/policy.hpp"
 
 namespace policy {
 
 struct PolicyResult {
     std::optional<Policy> policy;
-    std::string error;    // "line 12: unknown key 'raw_onyl' in [identity.x]"
+    std::string error; // "line 12: unknown key 'raw_onyl' in [identity.x]"
     bool ok() const { return policy.has_value(); }
 };
 
@@ -21,4 +21,4 @@ PolicyResult parse_policy(std::string_view toml_text);
 // TOML text that parse_policy() reads back as an equal Policy (fuzz property, NixOS goldens).
 std::string render_policy(const Policy& policy);
 
-}  // namespace policy
+} // namespace policy

@@ -1,7 +1,7 @@
 // Decoder for OpenZFS resume tokens: strict text syntax, fletcher4 check, zlib, native nvlist.
 // Pure library code: no I/O, no globals, no logging; every failure comes back as a TokenResult.
 // Follows zfs_send_resume_token_to_nvlist() (libzfs_sendrecv.c) and nvs_native_* (nvpair.c).
-#include "resume_token.hpp"
+#include "policy/resume_token.hpp"
 
 #include <zlib.h>
 

@@ -1,6 +1,6 @@
 // Recursive-descent check of the policy TOML subset (grammar in toml_subset.hpp). It only
 // recognises; toml++ still builds the table and reports duplicate keys and the like.
-#include "toml_subset.hpp"
+#include "policy/toml_subset.hpp"
 
 namespace policy {
 namespace {
@@ -10,8 +10,9 @@ struct violation {
 };
 
 class SubsetChecker {
-public:
-    SubsetChecker(std::string_view text, TomlIntegers integers) : text_(text), integers_(integers) {}
+  public:
+    SubsetChecker(std::string_view text, TomlIntegers integers)
+        : text_(text), integers_(integers) {}
 
     void file() {
         characters();
@@ -28,7 +29,7 @@ public:
 
     std::size_t line() const { return line_; }
 
-private:
+  private:
     std::string_view text_;
     TomlIntegers integers_;
     std::size_t at_ = 0;
@@ -50,24 +51,31 @@ private:
                 line_ = line;
                 fail(why);
             };
-            if (c == '\n') ++line;
-            else if (c >= 0x80) fail_here("the file must be ASCII");
-            else if (c == '{' || c == '}') fail_here("'{' and '}' are not allowed (no inline tables)");
+            if (c == '\n')
+                ++line;
+            else if (c >= 0x80)
+                fail_here("the file must be ASCII");
+            else if (c == '{' || c == '}')
+                fail_here("'{' and '}' are not allowed (no inline tables)");
             else if (c == '\r' && (i + 1 == text_.size() || text_[i + 1] != '\n'))
                 fail_here("a carriage return must end a line");
-            else if (c < 0x20 && c != '\t' && c != '\r') fail_here("control characters are not allowed");
-            else if (c == 0x7f) fail_here("control characters are not allowed");
+            else if (c < 0x20 && c != '\t' && c != '\r')
+                fail_here("control characters are not allowed");
+            else if (c == 0x7f)
+                fail_here("control characters are not allowed");
         }
     }
 
     void blanks() {
-        while (peek() == ' ' || peek() == '\t') ++at_;
+        while (peek() == ' ' || peek() == '\t')
+            ++at_;
     }
 
     // A comment runs to the end of the line (its bytes were checked by characters()).
     void comment() {
         if (peek() == '#')
-            while (!at_end() && !at_newline()) ++at_;
+            while (!at_end() && !at_newline())
+                ++at_;
     }
 
     void end_of_line() {
@@ -104,13 +112,15 @@ private:
             return true;
         }
         const std::size_t start = at_;
-        while (bare_key_char(peek())) ++at_;
+        while (bare_key_char(peek()))
+            ++at_;
         return at_ > start;
     }
 
     void header() {
-        ++at_;  // '['
-        if (peek() == '[') fail("malformed table header: arrays of tables ([[...]]) are not used in policy files");
+        ++at_; // '['
+        if (peek() == '[')
+            fail("malformed table header: arrays of tables ([[...]]) are not used in policy files");
         do {
             blanks();
             if (!key()) fail("malformed table header");
@@ -145,7 +155,8 @@ private:
             const bool sign = peek() == '-' || peek() == '+';
             if (sign || digit()) {
                 at_ += sign ? 1 : 0;
-                while (digit()) ++at_;
+                while (digit())
+                    ++at_;
                 if (!sign && !bare_key_char(peek()) && peek() != '.' && peek() != '+') return;
                 fail("an integer is written with the digits 0-9 only (no sign, _, . or exponent)");
             }
@@ -156,7 +167,7 @@ private:
     }
 
     void list() {
-        ++at_;  // '['
+        ++at_; // '['
         gaps();
         while (peek() != ']') {
             if (peek() != '"' && peek() != '\'') fail("a list may only hold strings");
@@ -167,12 +178,13 @@ private:
             ++at_;
             gaps();
         }
-        ++at_;  // ']'
+        ++at_; // ']'
     }
 
     void string() {
         const char quote = peek();
-        if (looking_at(std::string(3, quote))) fail("multi-line strings are not used in policy files");
+        if (looking_at(std::string(3, quote)))
+            fail("multi-line strings are not used in policy files");
         ++at_;
         for (;;) {
             if (at_end() || at_newline()) fail("unterminated string");
@@ -187,7 +199,7 @@ private:
     }
 };
 
-}  // namespace
+} // namespace
 
 std::string toml_subset_violation(std::string_view text, TomlIntegers integers) {
     SubsetChecker checker(text, integers);
@@ -199,4 +211,4 @@ std::string toml_subset_violation(std::string_view text, TomlIntegers integers) 
     return "";
 }
 
-}  // namespace policy
+} // namespace policy

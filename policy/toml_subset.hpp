@@ -33,4 +33,4 @@ enum class TomlIntegers { refused, allowed };
 std::string toml_subset_violation(std::string_view text,
                                   TomlIntegers integers = TomlIntegers::refused);
 
-}  // namespace policy
+} // namespace policy

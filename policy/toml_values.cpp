@@ -1,4 +1,4 @@
-#include "toml_values.hpp"
+#include "policy/toml_values.hpp"
 
 #include <algorithm>
 
@@ -22,7 +22,8 @@ std::vector<std::string> get_strings(const toml::node& n, const std::string& wha
     const auto* a = n.as_array();
     if (a == nullptr) fail(n, what + " must be a list of strings");
     std::vector<std::string> out;
-    for (const auto& e : *a) out.push_back(get_string(e, what));
+    for (const auto& e : *a)
+        out.push_back(get_string(e, what));
     return out;
 }
 
@@ -32,7 +33,8 @@ bool get_bool(const toml::node& n, const std::string& what) {
     return b->get();
 }
 
-std::int64_t get_int(const toml::node& n, const std::string& what, std::int64_t lo, std::int64_t hi) {
+std::int64_t get_int(const toml::node& n, const std::string& what, std::int64_t lo,
+                     std::int64_t hi) {
     const auto* i = n.as_integer();
     if (i == nullptr) fail(n, what + " must be an integer");
     if (i->get() < lo || i->get() > hi)
@@ -40,4 +42,4 @@ std::int64_t get_int(const toml::node& n, const std::string& what, std::int64_t 
     return i->get();
 }
 
-}  // namespace toml_values
+} // namespace toml_values

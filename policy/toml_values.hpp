@@ -20,6 +20,7 @@ struct load_error {
 std::string get_string(const toml::node& n, const std::string& what);
 std::vector<std::string> get_strings(const toml::node& n, const std::string& what);
 bool get_bool(const toml::node& n, const std::string& what);
-std::int64_t get_int(const toml::node& n, const std::string& what, std::int64_t lo, std::int64_t hi);
+std::int64_t get_int(const toml::node& n, const std::string& what, std::int64_t lo,
+                     std::int64_t hi);
 
-}  // namespace toml_values
+} // namespace toml_values

@@ -1,16 +1,16 @@
 // Strict TOML loader for zfs-puller. Every job key may also appear in [defaults]; a job inherits
 // them and overrides per key. Paths end up in ssh -o options and argv, so they are restricted
 // to a plain character set (no spaces, quotes or `=`).
-#include "config.hpp"
+#include "puller/config.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <set>
 #include <toml++/toml.h>
 
-#include "canonical.hpp"
-#include "toml_subset.hpp"
-#include "toml_values.hpp"
+#include "grammar/canonical.hpp"
+#include "policy/toml_subset.hpp"
+#include "policy/toml_values.hpp"
 
 namespace puller {
 namespace {
@@ -22,9 +22,9 @@ using toml_values::get_string;
 using toml_values::load_error;
 
 const std::set<std::string_view> job_keys{
-    "source", "target", "ssh_key", "known_hosts", "port", "recursive", "raw", "prefix",
-    "keep_source", "keep_target", "force_rollback", "hold", "bookmark", "always_snapshot",
-    "zfs", "ssh", "runtime_dir"};
+    "source",   "target",          "ssh_key",     "known_hosts", "port",           "recursive",
+    "raw",      "prefix",          "keep_source", "keep_target", "force_rollback", "hold",
+    "bookmark", "always_snapshot", "zfs",         "ssh",         "runtime_dir"};
 
 // Apply the keys of one table ([defaults] or [job.NAME]) onto `job`.
 void apply(const toml::table& t, const std::string& table, JobConfig& job, bool is_default) {
@@ -32,26 +32,43 @@ void apply(const toml::table& t, const std::string& table, JobConfig& job, bool 
         const std::string k(key.str());
         const std::string what = table + "." + k;
         if (!job_keys.contains(k)) fail(value, "unknown key '" + k + "' in [" + table + "]");
-        if (is_default && (k == "source" || k == "target")) fail(value, k + " belongs in a [job.NAME] table");
+        if (is_default && (k == "source" || k == "target"))
+            fail(value, k + " belongs in a [job.NAME] table");
         if (k == "source") {
             const std::string err = parse_source(get_string(value, what), job);
             if (!err.empty()) fail(value, what + ": " + err);
-        } else if (k == "target") job.target = get_string(value, what);
-        else if (k == "ssh_key") job.ssh_key = get_string(value, what);
-        else if (k == "known_hosts") job.known_hosts = get_string(value, what);
-        else if (k == "port") job.port = static_cast<std::uint16_t>(get_int(value, what, 1, 65535));
-        else if (k == "recursive") job.recursive = get_bool(value, what);
-        else if (k == "raw") job.raw = get_bool(value, what);
-        else if (k == "prefix") job.prefix = get_string(value, what);
-        else if (k == "keep_source") job.keep_source = static_cast<unsigned>(get_int(value, what, 0, 100000));
-        else if (k == "keep_target") job.keep_target = static_cast<unsigned>(get_int(value, what, 0, 100000));
-        else if (k == "force_rollback") job.force_rollback = get_bool(value, what);
-        else if (k == "hold") job.hold = get_bool(value, what);
-        else if (k == "bookmark") job.bookmark = get_bool(value, what);
-        else if (k == "always_snapshot") job.always_snapshot = get_bool(value, what);
-        else if (k == "zfs") job.zfs = get_string(value, what);
-        else if (k == "ssh") job.ssh = get_string(value, what);
-        else if (k == "runtime_dir") job.runtime_dir = get_string(value, what);
+        } else if (k == "target")
+            job.target = get_string(value, what);
+        else if (k == "ssh_key")
+            job.ssh_key = get_string(value, what);
+        else if (k == "known_hosts")
+            job.known_hosts = get_string(value, what);
+        else if (k == "port")
+            job.port = static_cast<std::uint16_t>(get_int(value, what, 1, 65535));
+        else if (k == "recursive")
+            job.recursive = get_bool(value, what);
+        else if (k == "raw")
+            job.raw = get_bool(value, what);
+        else if (k == "prefix")
+            job.prefix = get_string(value, what);
+        else if (k == "keep_source")
+            job.keep_source = static_cast<unsigned>(get_int(value, what, 0, 100000));
+        else if (k == "keep_target")
+            job.keep_target = static_cast<unsigned>(get_int(value, what, 0, 100000));
+        else if (k == "force_rollback")
+            job.force_rollback = get_bool(value, what);
+        else if (k == "hold")
+            job.hold = get_bool(value, what);
+        else if (k == "bookmark")
+            job.bookmark = get_bool(value, what);
+        else if (k == "always_snapshot")
+            job.always_snapshot = get_bool(value, what);
+        else if (k == "zfs")
+            job.zfs = get_string(value, what);
+        else if (k == "ssh")
+            job.ssh = get_string(value, what);
+        else if (k == "runtime_dir")
+            job.runtime_dir = get_string(value, what);
     }
 }
 
@@ -62,22 +79,26 @@ bool is_job_name(std::string_view s) {
 }
 
 bool is_user(std::string_view s) {
-    return !s.empty() && s.size() <= 32 && (std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_') &&
+    return !s.empty() && s.size() <= 32 &&
+           (std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_') &&
            std::all_of(s.begin(), s.end(), [](char c) {
-               return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                      c == '.';
            });
 }
 
 bool is_host(std::string_view s) {
     if (s.empty() || s.size() > 253 || s.front() == '-' || s.front() == '.') return false;
-    if (s.find(':') != std::string_view::npos)  // IPv6 literal
-        return std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.'; });
+    if (s.find(':') != std::string_view::npos) // IPv6 literal
+        return std::all_of(s.begin(), s.end(), [](char c) {
+            return std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.';
+        });
     return std::all_of(s.begin(), s.end(), [](char c) {
         return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.';
     });
 }
 
-}  // namespace
+} // namespace
 
 bool is_clean_path(std::string_view p) {
     if (!p.starts_with('/') || p.size() > 1024) return false;
@@ -86,7 +107,8 @@ bool is_clean_path(std::string_view p) {
         (p.size() > 1 && p.ends_with('/')))
         return false;
     return std::all_of(p.begin(), p.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' || c == '-' || c == '+' || c == '@';
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '/' || c == '.' || c == '_' ||
+               c == '-' || c == '+' || c == '@';
     });
 }
 
@@ -95,7 +117,8 @@ bool is_clean_path(std::string_view p) {
 bool is_prefix(std::string_view s) {
     return !s.empty() && s.size() <= 64 && std::isalpha(static_cast<unsigned char>(s[0])) &&
            std::all_of(s.begin(), s.end(), [](char c) {
-               return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.' || c == ':';
+               return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' ||
+                      c == '.' || c == ':';
            });
 }
 
@@ -104,7 +127,7 @@ std::string parse_source(std::string_view text, JobConfig& job) {
     if (at == std::string_view::npos) return "must be user@host:pool/dataset";
     const std::string_view user = text.substr(0, at), rest = text.substr(at + 1);
     std::string_view host, dataset;
-    if (rest.starts_with('[')) {  // [IPv6]:pool/ds
+    if (rest.starts_with('[')) { // [IPv6]:pool/ds
         const auto close = rest.find("]:");
         if (close == std::string_view::npos) return "must be user@[v6addr]:pool/dataset";
         host = rest.substr(1, close - 1);
@@ -117,7 +140,8 @@ std::string parse_source(std::string_view text, JobConfig& job) {
     }
     if (!is_user(user)) return "'" + std::string(user) + "' is not a valid user name";
     if (!is_host(host)) return "'" + std::string(host) + "' is not a valid host name or address";
-    if (!grammar::is_valid_dataset_name(dataset)) return "'" + std::string(dataset) + "' is not a valid dataset name";
+    if (!grammar::is_valid_dataset_name(dataset))
+        return "'" + std::string(dataset) + "' is not a valid dataset name";
     job.user = user;
     job.host = host;
     job.source = dataset;
@@ -128,14 +152,20 @@ std::string validate_job(const JobConfig& j) {
     const std::string in = j.name.empty() ? "" : "job " + j.name + ": ";
     if (j.source.empty()) return in + "source (user@host:pool/dataset) is required";
     if (j.target.empty()) return in + "target (pool/dataset) is required";
-    if (!grammar::is_valid_dataset_name(j.target)) return in + "target '" + j.target + "' is not a valid dataset name";
+    if (!grammar::is_valid_dataset_name(j.target))
+        return in + "target '" + j.target + "' is not a valid dataset name";
     if (j.ssh_key.empty()) return in + "ssh_key is required";
     if (j.known_hosts.empty()) return in + "known_hosts is required (host keys are always checked)";
-    for (const auto& [what, path] : {std::pair{"ssh_key", &j.ssh_key}, {"known_hosts", &j.known_hosts},
-                                     {"zfs", &j.zfs}, {"ssh", &j.ssh}, {"runtime_dir", &j.runtime_dir}})
+    for (const auto& [what, path] : {std::pair{"ssh_key", &j.ssh_key},
+                                     {"known_hosts", &j.known_hosts},
+                                     {"zfs", &j.zfs},
+                                     {"ssh", &j.ssh},
+                                     {"runtime_dir", &j.runtime_dir}})
         if (!is_clean_path(*path))
-            return in + what + " must be an absolute path of [A-Za-z0-9._+@/-] without . or .. components";
-    if (j.runtime_dir.size() > 64) return in + "runtime_dir must be at most 64 bytes (socket path limit)";
+            return in + what +
+                   " must be an absolute path of [A-Za-z0-9._+@/-] without . or .. components";
+    if (j.runtime_dir.size() > 64)
+        return in + "runtime_dir must be at most 64 bytes (socket path limit)";
     if (!is_prefix(j.prefix)) return in + "prefix must start with a letter and use [A-Za-z0-9_.:-]";
     return "";
 }
@@ -144,7 +174,8 @@ ConfigResult parse_config(std::string_view text) {
     ConfigResult result;
     try {
         // Like the gatekeeper's policy, only a small subset of TOML reaches toml++ (integers too).
-        if (std::string violation = policy::toml_subset_violation(text, policy::TomlIntegers::allowed);
+        if (std::string violation =
+                policy::toml_subset_violation(text, policy::TomlIntegers::allowed);
             !violation.empty())
             throw load_error{std::move(violation)};
         const toml::table root = toml::parse(text, std::string_view{"config"});
@@ -157,9 +188,13 @@ ConfigResult parse_config(std::string_view text) {
         if (const auto* n = root.get("programs")) {
             if (!n->is_table()) fail(*n, "[programs] must be a table");
             for (const auto& [key, value] : *n->as_table()) {
-                if (key.str() == "zfs") defaults.zfs = get_string(value, "programs.zfs");
-                else if (key.str() == "ssh") defaults.ssh = get_string(value, "programs.ssh");
-                else fail(value, "unknown program '" + std::string(key.str()) + "' in [programs] (zfs, ssh)");
+                if (key.str() == "zfs")
+                    defaults.zfs = get_string(value, "programs.zfs");
+                else if (key.str() == "ssh")
+                    defaults.ssh = get_string(value, "programs.ssh");
+                else
+                    fail(value, "unknown program '" + std::string(key.str()) +
+                                    "' in [programs] (zfs, ssh)");
             }
         }
         if (const auto* n = root.get("defaults")) {
@@ -173,7 +208,8 @@ ConfigResult parse_config(std::string_view text) {
         for (const auto& [key, value] : *jobs->as_table()) {
             const std::string name(key.str());
             if (!value.is_table()) fail(value, "[job." + name + "] must be a table");
-            if (!is_job_name(name)) fail(value, "job name '" + name + "' must be [A-Za-z0-9_.-]{1,64}");
+            if (!is_job_name(name))
+                fail(value, "job name '" + name + "' must be [A-Za-z0-9_.-]{1,64}");
             JobConfig job = defaults;
             job.name = name;
             apply(*value.as_table(), "job." + name, job, false);
@@ -183,7 +219,8 @@ ConfigResult parse_config(std::string_view text) {
         }
         result.config = std::move(c);
     } catch (const toml::parse_error& e) {
-        result.error = "line " + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
+        result.error =
+            "line " + std::to_string(e.source().begin.line) + ": " + std::string(e.description());
     } catch (const load_error& e) {
         result.error = e.message;
     } catch (const std::exception& e) {
@@ -192,4 +229,4 @@ ConfigResult parse_config(std::string_view text) {
     return result;
 }
 
-}  // namespace puller
+} // namespace puller

@@ -13,22 +13,22 @@ namespace puller {
 
 struct JobConfig {
     std::string name;
-    std::string user;                 // source login
-    std::string host;                 // source host (name, IPv4, or IPv6 without brackets)
-    std::string source;               // source dataset
-    std::string target;               // local target dataset
-    std::string ssh_key;              // absolute path
-    std::string known_hosts;          // absolute path; host keys are always checked
+    std::string user;        // source login
+    std::string host;        // source host (name, IPv4, or IPv6 without brackets)
+    std::string source;      // source dataset
+    std::string target;      // local target dataset
+    std::string ssh_key;     // absolute path
+    std::string known_hosts; // absolute path; host keys are always checked
     std::uint16_t port = 22;
     bool recursive = false;
     bool raw = false;
     std::string prefix = "zfs-puller_";
-    unsigned keep_source = 3;         // own sync snapshots kept on the source (0: never destroy)
-    unsigned keep_target = 30;        // own sync snapshots kept on the target (0: never destroy)
+    unsigned keep_source = 3;  // own sync snapshots kept on the source (0: never destroy)
+    unsigned keep_target = 30; // own sync snapshots kept on the target (0: never destroy)
     bool force_rollback = false;
-    bool hold = true;                 // hold the newest common snapshot on the source
-    bool bookmark = false;            // also bookmark it (zfs bookmark DS@S DS#S)
-    bool always_snapshot = false;     // a sync snapshot even when nothing changed
+    bool hold = true;             // hold the newest common snapshot on the source
+    bool bookmark = false;        // also bookmark it (zfs bookmark DS@S DS#S)
+    bool always_snapshot = false; // a sync snapshot even when nothing changed
     std::string zfs = "/usr/sbin/zfs";
     std::string ssh = "/usr/bin/ssh";
     std::string runtime_dir = "/tmp"; // where the private 0700 control-socket dir is made
@@ -36,7 +36,7 @@ struct JobConfig {
 };
 
 struct Config {
-    std::vector<JobConfig> jobs;      // in file order
+    std::vector<JobConfig> jobs; // in file order
 };
 
 struct ConfigResult {
@@ -56,4 +56,4 @@ std::string validate_job(const JobConfig& job);
 bool is_clean_path(std::string_view path);
 bool is_prefix(std::string_view prefix);
 
-}  // namespace puller
+} // namespace puller

@@ -1,11 +1,11 @@
 // Listing parser and common-snapshot search. Strict: a line that does not have the seven columns
 // or whose numbers do not parse rejects the whole listing, so a plan is never built on a guess.
-#include "inventory.hpp"
+#include "puller/inventory.hpp"
 
 #include <algorithm>
 #include <charconv>
 
-#include "lines.hpp"
+#include "puller/lines.hpp"
 
 namespace puller {
 namespace {
@@ -40,9 +40,11 @@ struct Row {
     std::uint64_t guid = 0, createtxg = 0, written = 0;
 };
 
-bool by_txg(const Point& a, const Point& b) { return a.createtxg < b.createtxg; }
+bool by_txg(const Point& a, const Point& b) {
+    return a.createtxg < b.createtxg;
+}
 
-}  // namespace
+} // namespace
 
 const Point* Dataset::snapshot_named(std::string_view snap) const {
     for (const auto& p : snapshots)
@@ -63,7 +65,7 @@ const Point* Dataset::bookmark_by_guid(std::uint64_t g) const {
 InventoryResult parse_listing(std::string_view text) {
     InventoryResult result;
     Inventory inv;
-    std::vector<Row> children;  // snapshots and bookmarks, attached once every dataset is known
+    std::vector<Row> children; // snapshots and bookmarks, attached once every dataset is known
     Lines lines(text);
     auto fail = [&](const std::string& why) {
         result.error = "line " + std::to_string(lines.number()) + ": " + why;
@@ -71,7 +73,8 @@ InventoryResult parse_listing(std::string_view text) {
     };
     for (std::string_view line; lines.next(line);) {
         const auto cols = split_tabs(line);
-        if (cols.size() != 7) return fail("expected 7 tab-separated columns, got " + std::to_string(cols.size()));
+        if (cols.size() != 7)
+            return fail("expected 7 tab-separated columns, got " + std::to_string(cols.size()));
         Row r;
         r.name = cols[0];
         r.type = cols[1];
@@ -84,7 +87,8 @@ InventoryResult parse_listing(std::string_view text) {
         r.encryption = cols[5];
         if (r.name.empty()) return fail("empty name");
         if (r.type == "filesystem" || r.type == "volume") {
-            if (r.name.find_first_of("@#") != std::string::npos) return fail("dataset name with @ or #");
+            if (r.name.find_first_of("@#") != std::string::npos)
+                return fail("dataset name with @ or #");
             Dataset d;
             d.name = r.name;
             d.kind = r.type == "volume" ? DatasetKind::volume : DatasetKind::filesystem;
@@ -108,7 +112,7 @@ InventoryResult parse_listing(std::string_view text) {
             return result;
         }
         const auto it = inv.find(r.name.substr(0, at));
-        if (it == inv.end()) continue;  // a dataset outside the listing (cannot happen with -r)
+        if (it == inv.end()) continue; // a dataset outside the listing (cannot happen with -r)
         Point p{r.name.substr(at + 1), r.guid, r.createtxg, r.written};
         (sep == '@' ? it->second.snapshots : it->second.bookmarks).push_back(std::move(p));
     }
@@ -124,7 +128,8 @@ std::string apply_resume_tokens(Inventory& inventory, std::string_view text) {
     Lines lines(text);
     for (std::string_view line; lines.next(line);) {
         const auto cols = split_tabs(line);
-        if (cols.size() != 2) return "line " + std::to_string(lines.number()) + ": expected name and value";
+        if (cols.size() != 2)
+            return "line " + std::to_string(lines.number()) + ": expected name and value";
         const auto it = inventory.find(std::string(cols[0]));
         if (it == inventory.end() || cols[1] == "-") continue;
         it->second.resume_token = cols[1];
@@ -141,7 +146,8 @@ std::string map_name(std::string_view name, std::string_view from_root, std::str
     return std::string(to_root) + std::string(name.substr(from_root.size()));
 }
 
-std::optional<Common> find_common(const Dataset& source, const std::vector<Point>& target_snapshots) {
+std::optional<Common> find_common(const Dataset& source,
+                                  const std::vector<Point>& target_snapshots) {
     // Newest first on the target: the newest shared point keeps the increment smallest.
     for (auto it = target_snapshots.rbegin(); it != target_snapshots.rend(); ++it) {
         if (const Point* s = source.snapshot_by_guid(it->guid)) return Common{*it, *s, false};
@@ -150,4 +156,4 @@ std::optional<Common> find_common(const Dataset& source, const std::vector<Point
     return std::nullopt;
 }
 
-}  // namespace puller
+} // namespace puller

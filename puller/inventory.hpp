@@ -17,23 +17,23 @@ enum class DatasetKind { filesystem, volume };
 // A snapshot or a bookmark: the part after `@` / `#`, and the numbers that identify it.
 struct Point {
     std::string name;
-    std::uint64_t guid = 0;        // a bookmark carries the guid of the snapshot it was made of
+    std::uint64_t guid = 0; // a bookmark carries the guid of the snapshot it was made of
     std::uint64_t createtxg = 0;
-    std::uint64_t written = 0;     // snapshots: bytes written since the previous snapshot
+    std::uint64_t written = 0; // snapshots: bytes written since the previous snapshot
     bool operator==(const Point&) const = default;
 };
 
 struct Dataset {
-    std::string name;                 // full name, e.g. "tank/home/alice"
+    std::string name; // full name, e.g. "tank/home/alice"
     DatasetKind kind = DatasetKind::filesystem;
     std::uint64_t guid = 0;
     std::uint64_t createtxg = 0;
-    std::string origin;               // "pool/ds@snap" for a clone, "" otherwise
-    std::string encryption;           // "off" or the cipher
-    std::uint64_t written = 0;        // bytes written since the newest snapshot
-    std::vector<Point> snapshots;     // ascending createtxg
-    std::vector<Point> bookmarks;     // ascending createtxg
-    std::string resume_token;         // target side: receive_resume_token, "" if none
+    std::string origin;           // "pool/ds@snap" for a clone, "" otherwise
+    std::string encryption;       // "off" or the cipher
+    std::uint64_t written = 0;    // bytes written since the newest snapshot
+    std::vector<Point> snapshots; // ascending createtxg
+    std::vector<Point> bookmarks; // ascending createtxg
+    std::string resume_token;     // target side: receive_resume_token, "" if none
 
     bool encrypted() const { return !encryption.empty() && encryption != "off"; }
     const Point* snapshot_named(std::string_view snap) const;
@@ -48,12 +48,13 @@ using Inventory = std::map<std::string, Dataset>;
 
 struct InventoryResult {
     std::optional<Inventory> inventory;
-    std::string error;     // "line 3: ..." on malformed input
+    std::string error; // "line 3: ..." on malformed input
     bool ok() const { return inventory.has_value(); }
 };
 
 // The listing columns, in order (the puller_inventory query of the grammar).
-inline constexpr std::string_view listing_columns = "name,type,guid,createtxg,origin,encryption,written";
+inline constexpr std::string_view listing_columns =
+    "name,type,guid,createtxg,origin,encryption,written";
 
 InventoryResult parse_listing(std::string_view text);
 
@@ -70,11 +71,12 @@ std::string map_name(std::string_view name, std::string_view from_root, std::str
 // The newest snapshot of `target` whose guid the source holds as a snapshot or a bookmark.
 // A source snapshot wins over a bookmark of the same guid (it allows -I).
 struct Common {
-    Point target;              // the snapshot on the target
-    Point source;              // the source snapshot or bookmark with that guid
+    Point target; // the snapshot on the target
+    Point source; // the source snapshot or bookmark with that guid
     bool source_is_bookmark = false;
     bool operator==(const Common&) const = default;
 };
-std::optional<Common> find_common(const Dataset& source, const std::vector<Point>& target_snapshots);
+std::optional<Common> find_common(const Dataset& source,
+                                  const std::vector<Point>& target_snapshots);
 
-}  // namespace puller
+} // namespace puller

@@ -3,7 +3,7 @@
 // sends, then one `zfs hold` of every new newest snapshot and one `zfs release` of the old
 // ones, and finally retention on both sides. A failed dataset never stops the others, except
 // its dependants.
-#include "job.hpp"
+#include "puller/job.hpp"
 
 #include <chrono>
 #include <cstdio>
@@ -12,13 +12,13 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "lines.hpp"
-#include "local_commands.hpp"
-#include "plan.hpp"
-#include "remote_commands.hpp"
-#include "retention.hpp"
-#include "ssh.hpp"
-#include "transfer.hpp"
+#include "puller/lines.hpp"
+#include "puller/local_commands.hpp"
+#include "puller/plan.hpp"
+#include "puller/remote_commands.hpp"
+#include "puller/retention.hpp"
+#include "puller/ssh.hpp"
+#include "puller/transfer.hpp"
 
 namespace puller {
 namespace {
@@ -26,16 +26,22 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using nlohmann::ordered_json;
 
-double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-double rounded(double s) { return static_cast<double>(static_cast<long long>(s * 1000)) / 1000; }
+double since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+double rounded(double s) {
+    return static_cast<double>(static_cast<long long>(s * 1000)) / 1000;
+}
 
 void emit(const ordered_json& j) {
-    std::fprintf(stdout, "%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    std::fprintf(stdout, "%s\n",
+                 j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
     std::fflush(stdout);
 }
 
 struct DatasetResult {
-    std::string status = "planned";   // transferred | unchanged | refused | failed | skipped | planned
+    std::string status =
+        "planned"; // transferred | unchanged | refused | failed | skipped | planned
     std::uint64_t bytes = 0;
     double seconds = 0;
     unsigned snapshots_sent = 0;
@@ -45,7 +51,7 @@ struct DatasetResult {
 };
 
 class Runner {
-public:
+  public:
     Runner(const JobConfig& job, const RunOptions& opt, Progress& progress)
         : job_(job), opt_(opt), progress_(progress), master_(job) {}
 
@@ -60,7 +66,10 @@ public:
         j["job"] = job_.name;
         j["source"] = job_.user + "@" + job_.host + ":" + job_.source;
         j["target"] = job_.target;
-        j["status"] = code == exit_ok ? "ok" : code == exit_refused ? "refused" : code == exit_dataset_failed ? "failed" : "error";
+        j["status"] = code == exit_ok               ? "ok"
+                      : code == exit_refused        ? "refused"
+                      : code == exit_dataset_failed ? "failed"
+                                                    : "error";
         j["exit"] = code;
         j["dry_run"] = opt_.dry_run;
         std::map<std::string, unsigned> counts;
@@ -70,7 +79,8 @@ public:
             bytes += r.bytes;
         }
         j["datasets"] = results_.size();
-        for (const char* s : {"transferred", "unchanged", "refused", "failed", "skipped"}) j[s] = counts[s];
+        for (const char* s : {"transferred", "unchanged", "refused", "failed", "skipped"})
+            j[s] = counts[s];
         j["bytes"] = bytes;
         j["seconds"] = rounded(since(t0));
         j["ssh_sessions"] = master_.sessions();
@@ -79,7 +89,7 @@ public:
         return code;
     }
 
-private:
+  private:
     const JobConfig& job_;
     const RunOptions& opt_;
     Progress& progress_;
@@ -94,7 +104,8 @@ private:
     void trace(const std::string& what, Clock::time_point t0, int status) {
         if (!opt_.verbose) return;
         std::fprintf(stderr, "zfs-puller: %s: [%7.3fs] %.3fs exit %d: %s\n", job_.name.c_str(),
-                     std::chrono::duration<double>(t0 - start_).count(), since(t0), status, what.c_str());
+                     std::chrono::duration<double>(t0 - start_).count(), since(t0), status,
+                     what.c_str());
         std::fflush(stderr);
     }
     Captured timed_capture(const Argv& argv) {
@@ -148,7 +159,8 @@ private:
                 const std::string parent = job_.target.substr(0, slash);
                 const Captured p = timed_capture(exists_argv(job_.zfs, parent));
                 if (p.status != 0) {
-                    job_error_ = "the parent of the target, " + parent + ", does not exist (" + last_line(p.err) + "); create it first";
+                    job_error_ = "the parent of the target, " + parent + ", does not exist (" +
+                                 last_line(p.err) + "); create it first";
                     return std::nullopt;
                 }
             }
@@ -166,7 +178,8 @@ private:
     // dataset is hidden from `zfs list`, so the mapped names are asked for, not the listing.
     bool load_resume_tokens(const Inventory& source, Inventory& target, const PlanOptions& popt) {
         std::vector<std::string> names;
-        for (const auto& name : job_datasets(source, popt)) names.push_back(map_name(name, popt.source_root, popt.target_root));
+        for (const auto& name : job_datasets(source, popt))
+            names.push_back(map_name(name, popt.source_root, popt.target_root));
         if (names.empty()) return true;
         Captured c = timed_capture(resume_tokens_argv(job_.zfs, names));
         // Missing datasets make zfs get exit 1 but it still prints the others.
@@ -177,7 +190,7 @@ private:
             const std::string name(line.substr(0, tab)), value(line.substr(tab + 1));
             if (value == "-" || value.empty()) continue;
             auto it = target.find(name);
-            if (it == target.end()) {  // partial first receive: the dataset itself is hidden
+            if (it == target.end()) { // partial first receive: the dataset itself is hidden
                 Dataset d;
                 d.name = name;
                 d.encryption = "off";
@@ -202,7 +215,8 @@ private:
             }
             master_error = master_.wait_ready();
         }
-        trace("ssh master to " + job_.user + "@" + job_.host, t_master, master_error.empty() ? 0 : 1);
+        trace("ssh master to " + job_.user + "@" + job_.host, t_master,
+              master_error.empty() ? 0 : 1);
         if (!master_error.empty()) {
             job_error_ = master_error;
             error_line(master_error);
@@ -213,7 +227,8 @@ private:
         const auto listing = remote(list_inventory(job_.source), false);
         if (!listing) return exit_internal;
         if (listing->status != 0) {
-            job_error_ = "listing " + job_.source + " on " + job_.host + " failed: " + last_line(listing->err);
+            job_error_ = "listing " + job_.source + " on " + job_.host +
+                         " failed: " + last_line(listing->err);
             error_line(job_error_);
             return g_signal ? 128 + g_signal : exit_job_failed;
         }
@@ -234,7 +249,8 @@ private:
         popt.force_rollback = job_.force_rollback;
         popt.always_snapshot = job_.always_snapshot;
         popt.prefix = job_.prefix;
-        popt.sync_snapshot = sync_snapshot_name(job_.prefix, static_cast<long long>(std::time(nullptr)));
+        popt.sync_snapshot =
+            sync_snapshot_name(job_.prefix, static_cast<long long>(std::time(nullptr)));
         Inventory& target = *tgt;
         load_resume_tokens(source, target, popt);
 
@@ -249,7 +265,8 @@ private:
         // 4. One atomic snapshot of every changed dataset.
         std::vector<std::string> snap_names;
         for (const auto& p : plan.datasets)
-            if (p.action == Action::transfer && p.sync_snapshot) snap_names.push_back(p.source + "@" + popt.sync_snapshot);
+            if (p.action == Action::transfer && p.sync_snapshot)
+                snap_names.push_back(p.source + "@" + popt.sync_snapshot);
         std::set<std::string> snapshot_failed;
         for (const auto& batch : snapshot_batches(snap_names)) {
             const auto c = remote(snapshot_all(batch), true);
@@ -257,13 +274,14 @@ private:
             if (c->status != 0) {
                 const std::string why = "zfs snapshot failed: " + last_line(c->err);
                 error_line(why);
-                for (const auto& n : batch) snapshot_failed.insert(n.substr(0, n.find('@')));
+                for (const auto& n : batch)
+                    snapshot_failed.insert(n.substr(0, n.find('@')));
             }
         }
 
         // 5. Per dataset, in dependency order.
-        std::set<std::string> done;   // source datasets whose target is complete after this run
-        std::vector<const DatasetPlan*> moved;   // the ones that received snapshots in this run
+        std::set<std::string> done; // source datasets whose target is complete after this run
+        std::vector<const DatasetPlan*> moved; // the ones that received snapshots in this run
         for (const auto& p : plan.datasets) {
             if (g_signal) break;
             DatasetResult& r = results_[p.source];
@@ -309,17 +327,20 @@ private:
         if (!g_signal) {
             for (const auto& p : plan.datasets) {
                 if (!done.contains(p.source)) continue;
-                const Retention ret = plan_retention(p, source, target, popt, job_.keep_source, job_.keep_target);
+                const Retention ret =
+                    plan_retention(p, source, target, popt, job_.keep_source, job_.keep_target);
                 for (const auto& chain : destroy_chains(ret.source)) {
                     const auto c = remote(destroy_chain(p.source, chain), true);
                     if (!c) return exit_internal;
                     if (c->status != 0)
-                        results_[p.source].warnings.push_back("pruning on the source failed: " + last_line(c->err));
+                        results_[p.source].warnings.push_back("pruning on the source failed: " +
+                                                              last_line(c->err));
                 }
                 for (const auto& name : ret.target) {
                     const Captured c = local(destroy_argv(job_.zfs, p.target + "@" + name), true);
                     if (c.status != 0)
-                        results_[p.source].warnings.push_back("pruning " + p.target + "@" + name + " failed: " + last_line(c.err));
+                        results_[p.source].warnings.push_back("pruning " + p.target + "@" + name +
+                                                              " failed: " + last_line(c.err));
                 }
             }
         }
@@ -328,7 +349,7 @@ private:
         int code = exit_ok;
         for (const auto& p : plan.datasets) {
             DatasetResult& r = results_[p.source];
-            if (r.status == "planned" && !opt_.dry_run) {  // the loop above stopped on a signal
+            if (r.status == "planned" && !opt_.dry_run) { // the loop above stopped on a signal
                 r.status = "skipped";
                 r.error = "not attempted: interrupted";
             }
@@ -346,10 +367,12 @@ private:
             j["full"] = r.full;
             j["raw"] = p.raw;
             if (!r.error.empty()) j["error"] = r.error;
-            for (const auto& w : r.warnings) error_line(p.source + ": warning: " + w);
+            for (const auto& w : r.warnings)
+                error_line(p.source + ": warning: " + w);
             if (!r.warnings.empty()) j["warnings"] = r.warnings;
             emit(j);
-            if (r.status == "failed" || r.status == "skipped") code = worse(code, exit_dataset_failed);
+            if (r.status == "failed" || r.status == "skipped")
+                code = worse(code, exit_dataset_failed);
             if (r.status == "refused") code = worse(code, exit_refused);
         }
         if (g_signal) code = worse(code, 128 + g_signal);
@@ -367,7 +390,8 @@ private:
         if (!p.rollback_to.empty()) {
             const Captured c = local(rollback_argv(job_.zfs, p.target + "@" + p.rollback_to), true);
             if (c.status != 0) {
-                r.error = "zfs rollback -r " + p.target + "@" + p.rollback_to + " failed: " + last_line(c.err);
+                r.error = "zfs rollback -r " + p.target + "@" + p.rollback_to +
+                          " failed: " + last_line(c.err);
                 return false;
             }
         }
@@ -381,7 +405,8 @@ private:
             if (step.remote_estimate) {
                 const auto c = remote(send(step, true), false);
                 if (!c) return false;
-                if (c->status == 0) {  // zfs send -n prints the estimate on stdout; older zfs on stderr
+                if (c->status ==
+                    0) { // zfs send -n prints the estimate on stdout; older zfs on stderr
                     if (const auto e = parse_estimate(c->out + "\n" + c->err)) estimate = *e;
                 }
             }
@@ -396,15 +421,17 @@ private:
             if (step.kind == Send::Kind::full) r.full = true;
             first_receive = false;
             if (opt_.dry_run) {
-                std::fprintf(stdout, "remote: %s | local: %s\n", rendered.text->c_str(), display(recv).c_str());
+                std::fprintf(stdout, "remote: %s | local: %s\n", rendered.text->c_str(),
+                             display(recv).c_str());
                 r.snapshots_sent += static_cast<unsigned>(step.brings.size());
                 continue;
             }
             progress_.begin(job_.name, p.source, estimate);
             const auto t_send = Clock::now();
             const TransferResult t = relay(master_.session(*rendered.text), recv, progress_);
-            trace("stream " + std::to_string(t.bytes) + " bytes: " + *rendered.text + " | " + display(recv), t_send,
-                  t.ok ? 0 : (t.receive_status != 0 ? t.receive_status : t.send_status));
+            trace("stream " + std::to_string(t.bytes) + " bytes: " + *rendered.text + " | " +
+                      display(recv),
+                  t_send, t.ok ? 0 : (t.receive_status != 0 ? t.receive_status : t.send_status));
             r.bytes += t.bytes;
             r.seconds += t.seconds;
             if (!t.ok) {
@@ -415,9 +442,11 @@ private:
         }
 
         if (job_.bookmark && !p.newest.empty()) {
-            const auto b = remote(bookmark(p.source + "@" + p.newest, p.source + "#" + p.newest), true);
+            const auto b =
+                remote(bookmark(p.source + "@" + p.newest, p.source + "#" + p.newest), true);
             if (!b) return false;
-            if (b->status != 0) r.warnings.push_back("bookmark of @" + p.newest + " failed: " + last_line(b->err));
+            if (b->status != 0)
+                r.warnings.push_back("bookmark of @" + p.newest + " failed: " + last_line(b->err));
         }
         return true;
     }
@@ -436,8 +465,11 @@ private:
 
         std::vector<std::string> to_release;
         for (const auto* p : moved) {
-            if (!p->newest.starts_with(job_.prefix) || not_held->contains(p->source + "@" + p->newest)) continue;
-            if (!p->previous_common.empty() && p->previous_common != p->newest && p->previous_common.starts_with(job_.prefix))
+            if (!p->newest.starts_with(job_.prefix) ||
+                not_held->contains(p->source + "@" + p->newest))
+                continue;
+            if (!p->previous_common.empty() && p->previous_common != p->newest &&
+                p->previous_common.starts_with(job_.prefix))
                 to_release.push_back(p->source + "@" + p->previous_common);
         }
         return run_batches(release, tag, to_release, "release of").has_value();
@@ -445,9 +477,9 @@ private:
 
     // Runs `command(tag, batch)` over the names in batches. Returns the names that failed (each
     // also goes into its dataset's warnings), or nothing on an internal error.
-    std::optional<std::set<std::string>> run_batches(
-        grammar::Invocation (*command)(const std::string&, const std::vector<std::string>&), const std::string& tag,
-        const std::vector<std::string>& names, const char* what) {
+    std::optional<std::set<std::string>>
+    run_batches(grammar::Invocation (*command)(const std::string&, const std::vector<std::string>&),
+                const std::string& tag, const std::vector<std::string>& names, const char* what) {
         std::set<std::string> failed;
         for (const auto& batch : snapshot_batches(names)) {
             const auto c = remote(command(tag, batch), true);
@@ -456,7 +488,8 @@ private:
             for (const auto& f : failed_operands(c->err, batch)) {
                 failed.insert(f.name);
                 const auto at = f.name.find('@');
-                results_[f.name.substr(0, at)].warnings.push_back(std::string(what) + " " + f.name.substr(at) + " failed: " + f.message);
+                results_[f.name.substr(0, at)].warnings.push_back(
+                    std::string(what) + " " + f.name.substr(at) + " failed: " + f.message);
             }
         }
         return failed;
@@ -465,23 +498,32 @@ private:
 
 int rank(int code) {
     switch (code) {
-    case exit_ok: return 0;
-    case exit_refused: return 1;
-    case exit_dataset_failed: return 2;
-    case exit_job_failed: return 3;
-    case exit_usage: return 4;
-    case exit_internal: return 6;
-    default: return 5;  // 128 + signal
+    case exit_ok:
+        return 0;
+    case exit_refused:
+        return 1;
+    case exit_dataset_failed:
+        return 2;
+    case exit_job_failed:
+        return 3;
+    case exit_usage:
+        return 4;
+    case exit_internal:
+        return 6;
+    default:
+        return 5; // 128 + signal
     }
 }
 
-}  // namespace
+} // namespace
 
-int worse(int a, int b) { return rank(b) > rank(a) ? b : a; }
+int worse(int a, int b) {
+    return rank(b) > rank(a) ? b : a;
+}
 
 int run_job(const JobConfig& job, const RunOptions& options, Progress& progress) {
     Runner runner(job, options, progress);
     return runner.run();
 }
 
-}  // namespace puller
+} // namespace puller

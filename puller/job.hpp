@@ -2,8 +2,8 @@
 // decisions are in plan.cpp and retention.cpp; this file only carries them out in order.
 #pragma once
 
-#include "config.hpp"
-#include "progress.hpp"
+#include "puller/config.hpp"
+#include "puller/progress.hpp"
 
 namespace puller {
 
@@ -19,7 +19,7 @@ enum ExitCode : int {
 
 struct RunOptions {
     bool dry_run = false;
-    bool verbose = false;   // one stderr line per command with timings
+    bool verbose = false; // one stderr line per command with timings
 };
 
 // Runs the job; JSON summary lines go to stdout, errors and progress to stderr.
@@ -28,4 +28,4 @@ int run_job(const JobConfig& job, const RunOptions& options, Progress& progress)
 // The more severe of two exit codes (internal > signal > job > dataset > refused > ok).
 int worse(int a, int b);
 
-}  // namespace puller
+} // namespace puller

@@ -12,7 +12,7 @@ namespace puller {
 // number() is the 1-based line number of the last one returned (empty lines count), for
 // error messages.
 class Lines {
-public:
+  public:
     explicit Lines(std::string_view text) : text_(text) {}
     bool next(std::string_view& line) {
         while (pos_ < text_.size()) {
@@ -26,7 +26,7 @@ public:
     }
     std::size_t number() const { return number_; }
 
-private:
+  private:
     std::string_view text_;
     std::size_t pos_ = 0;
     std::size_t number_ = 0;
@@ -41,4 +41,4 @@ inline std::string last_line(std::string_view text) {
     return std::string(text.substr(first, end - first + 1));
 }
 
-}  // namespace puller
+} // namespace puller

@@ -1,10 +1,11 @@
 // Local argv builders.
-#include "local_commands.hpp"
+#include "puller/local_commands.hpp"
 
 namespace puller {
 
 Argv target_listing_argv(const std::string& zfs, const std::string& target_root) {
-    return {zfs, "list", "-H", "-p", "-r", "-t", "all", "-o", std::string(listing_columns), "--", target_root};
+    return {zfs,  "list",     "-H", "-p", "-r", "-t", "all", "-o", std::string(listing_columns),
+            "--", target_root};
 }
 
 Argv resume_tokens_argv(const std::string& zfs, const std::vector<std::string>& datasets) {
@@ -21,8 +22,8 @@ Argv receive_argv(const std::string& zfs, const std::string& target, DatasetKind
     Argv a{zfs, "receive", "-s", "-u"};
     // Volumes have none of these properties (zfs warns about -x mountpoint and refuses -o).
     if (kind == DatasetKind::filesystem)
-        a.insert(a.end(), {"-x", "mountpoint", "-o", "readonly=on", "-o", "canmount=noauto", "-o", "setuid=off",
-                           "-o", "exec=off", "-o", "devices=off"});
+        a.insert(a.end(), {"-x", "mountpoint", "-o", "readonly=on", "-o", "canmount=noauto", "-o",
+                           "setuid=off", "-o", "exec=off", "-o", "devices=off"});
     else
         a.insert(a.end(), {"-o", "readonly=on"});
     if (force) a.push_back("-F");
@@ -42,4 +43,4 @@ bool says_missing(const std::string& stderr_text) {
     return stderr_text.find("dataset does not exist") != std::string::npos;
 }
 
-}  // namespace puller
+} // namespace puller

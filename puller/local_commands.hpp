@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "inventory.hpp"
-#include "process.hpp"
+#include "puller/inventory.hpp"
+#include "puller/spawn.hpp"
 
 namespace puller {
 
@@ -21,10 +21,10 @@ Argv exists_argv(const std::string& zfs, const std::string& dataset);
 // the others). -F only when a forced rollback asked for it.
 Argv receive_argv(const std::string& zfs, const std::string& target, DatasetKind kind, bool force);
 
-Argv rollback_argv(const std::string& zfs, const std::string& snapshot);   // zfs rollback -r -- T@S
-Argv destroy_argv(const std::string& zfs, const std::string& snapshot);    // zfs destroy -- T@S
+Argv rollback_argv(const std::string& zfs, const std::string& snapshot); // zfs rollback -r -- T@S
+Argv destroy_argv(const std::string& zfs, const std::string& snapshot);  // zfs destroy -- T@S
 
 // `zfs list` said the dataset does not exist (as opposed to failing for another reason).
 bool says_missing(const std::string& stderr_text);
 
-}  // namespace puller
+} // namespace puller

@@ -10,10 +10,10 @@
 #include <unistd.h>
 #include <vector>
 
-#include "cli.hpp"
-#include "config.hpp"
-#include "job.hpp"
-#include "process.hpp"
+#include "puller/command_line.hpp"
+#include "puller/config.hpp"
+#include "puller/job.hpp"
+#include "puller/spawn.hpp"
 #include "zg_config.hpp"
 
 namespace {
@@ -37,7 +37,7 @@ bool sane_stdio() {
 std::string read_config(const std::string& path, std::string& text) {
     const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
-    struct stat st{};
+    struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         ::close(fd);
         return path + " is not a regular file";
@@ -59,7 +59,7 @@ std::string read_config(const std::string& path, std::string& text) {
     return n < 0 ? "cannot read " + path : "";
 }
 
-}  // namespace
+} // namespace
 
 int main(int argc, char** argv) {
     if (!sane_stdio()) return exit_usage;
@@ -82,21 +82,25 @@ int main(int argc, char** argv) {
         jobs.push_back(o.pull);
     } else {
         std::string text;
-        if (const std::string err = read_config(o.config_path, text); !err.empty()) return usage_error(err);
+        if (const std::string err = read_config(o.config_path, text); !err.empty())
+            return usage_error(err);
         const ConfigResult cfg = parse_config(text);
         if (!cfg.ok()) return usage_error(o.config_path + ": " + cfg.error);
         for (const auto& name : o.jobs) {
             bool found = false;
-            for (const auto& j : cfg.config->jobs) found = found || j.name == name;
+            for (const auto& j : cfg.config->jobs)
+                found = found || j.name == name;
             if (!found) return usage_error("no job named '" + name + "' in " + o.config_path);
         }
         for (const auto& j : cfg.config->jobs) {
-            if (!o.jobs.empty() && std::find(o.jobs.begin(), o.jobs.end(), j.name) == o.jobs.end()) continue;
+            if (!o.jobs.empty() && std::find(o.jobs.begin(), o.jobs.end(), j.name) == o.jobs.end())
+                continue;
             jobs.push_back(j);
             if (o.force_rollback) jobs.back().force_rollback = true;
         }
         if (o.mode == Options::Mode::check) {
-            std::printf("%s: OK (%zu job%s)\n", o.config_path.c_str(), jobs.size(), jobs.size() == 1 ? "" : "s");
+            std::printf("%s: OK (%zu job%s)\n", o.config_path.c_str(), jobs.size(),
+                        jobs.size() == 1 ? "" : "s");
             return exit_ok;
         }
     }

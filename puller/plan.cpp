@@ -1,7 +1,7 @@
 // The per-dataset decision. Order of checks: resume token, common snapshot, divergence, change,
 // then the sends (first full of the oldest snapshot or clone-aware -i from the origin, then -I to
 // the sync snapshot; or -I from the common snapshot; or -i from a bookmark, then -I).
-#include "plan.hpp"
+#include "puller/plan.hpp"
 
 #include <algorithm>
 #include <ctime>
@@ -9,7 +9,7 @@
 #include <map>
 #include <set>
 
-#include "resume_token.hpp"
+#include "policy/resume_token.hpp"
 
 namespace puller {
 namespace {
@@ -22,11 +22,14 @@ std::string parent_of(const std::string& name) {
 // Send flags in grammar::send_flag_order. Raw (-w) keeps encrypted data encrypted on the way
 // and on the target; otherwise -L keeps large records large, -e keeps embedded blocks
 // embedded and -c sends blocks as they are compressed on disk (no recompression, fewer bytes).
-std::string send_flags(bool raw) { return raw ? "w" : "Lce"; }
+std::string send_flags(bool raw) {
+    return raw ? "w" : "Lce";
+}
 
 std::string list_names(const std::vector<Point>& points, std::size_t max) {
     std::string out;
-    for (std::size_t i = 0; i < points.size() && i < max; ++i) out += (i ? ", @" : "@") + points[i].name;
+    for (std::size_t i = 0; i < points.size() && i < max; ++i)
+        out += (i ? ", @" : "@") + points[i].name;
     if (points.size() > max) out += ", ...";
     return out;
 }
@@ -35,14 +38,15 @@ struct Planner {
     const Inventory& source;
     const Inventory& target;
     const PlanOptions& opt;
-    std::map<std::string, std::set<std::uint64_t>> brought;  // source dataset -> guids sent this run
+    std::map<std::string, std::set<std::uint64_t>> brought; // source dataset -> guids sent this run
 
     const Dataset* target_of(const std::string& name) const {
         const auto it = target.find(name);
         return it == target.end() ? nullptr : &it->second;
     }
     bool in_job(const std::string& name) const {
-        return source.contains(name) && (name == opt.source_root || (opt.recursive && dataset_within(name, opt.source_root)));
+        return source.contains(name) && (name == opt.source_root ||
+                                         (opt.recursive && dataset_within(name, opt.source_root)));
     }
 
     DatasetPlan refuse(DatasetPlan p, std::string why) {
@@ -63,13 +67,15 @@ struct Planner {
         if (ds.origin.empty()) return std::nullopt;
         const auto at = ds.origin.find('@');
         if (at == std::string::npos) return std::nullopt;
-        const std::string origin_ds = ds.origin.substr(0, at), origin_snap = ds.origin.substr(at + 1);
+        const std::string origin_ds = ds.origin.substr(0, at),
+                          origin_snap = ds.origin.substr(at + 1);
         if (origin_ds == ds.name || !in_job(origin_ds)) return std::nullopt;
         const Point* os = source.at(origin_ds).snapshot_named(origin_snap);
         if (os == nullptr) return std::nullopt;
         const Dataset* tod = target_of(map_name(origin_ds, opt.source_root, opt.target_root));
         const bool present = tod != nullptr && tod->snapshot_by_guid(os->guid) != nullptr;
-        const bool planned = brought.contains(origin_ds) && brought.at(origin_ds).contains(os->guid);
+        const bool planned =
+            brought.contains(origin_ds) && brought.at(origin_ds).contains(os->guid);
         if (!present && !planned) return std::nullopt;
         if (!present) p.depends_on.push_back(origin_ds);
         Send s;
@@ -84,7 +90,8 @@ struct Planner {
     }
 
     // -I from `from_point` (exclusive) to the sync snapshot, over the source points in order.
-    Send intermediates(const Dataset& ds, const std::vector<Point>& points, const Point& from, bool raw) {
+    Send intermediates(const Dataset& ds, const std::vector<Point>& points, const Point& from,
+                       bool raw) {
         Send s;
         s.kind = Send::Kind::incremental;
         s.intermediates = true;
@@ -117,9 +124,13 @@ struct Planner {
         const bool resuming = t != nullptr && !t->resume_token.empty();
         if (resuming) {
             const policy::TokenResult tok = policy::decode_resume_token(t->resume_token);
-            const Point* to = tok.ok() && tok.token->toguid ? ds.snapshot_by_guid(*tok.token->toguid) : nullptr;
+            const Point* to =
+                tok.ok() && tok.token->toguid ? ds.snapshot_by_guid(*tok.token->toguid) : nullptr;
             if (to == nullptr)
-                return fail(p, "target " + p.target + " holds a partial receive of a snapshot the source no longer has; discard it with `zfs receive -A " + p.target + "` and run again");
+                return fail(p, "target " + p.target +
+                                   " holds a partial receive of a snapshot the source no longer "
+                                   "has; discard it with `zfs receive -A " +
+                                   p.target + "` and run again");
             Send r;
             r.kind = Send::Kind::resume;
             r.token = t->resume_token;
@@ -137,10 +148,14 @@ struct Planner {
         bool overwrite_unrelated = false, forced = false;
         if (t != nullptr && !common) {
             if (!tsnaps.empty())
-                return refuse(p, "target " + p.target + " has no snapshot in common with " + p.source + " (it has " +
-                                     list_names(tsnaps, 3) + "); nothing was changed; rename or destroy the target by hand (--force-rollback never overwrites unrelated data)");
+                return refuse(p, "target " + p.target + " has no snapshot in common with " +
+                                     p.source + " (it has " + list_names(tsnaps, 3) +
+                                     "); nothing was changed; rename or destroy the target by hand "
+                                     "(--force-rollback never overwrites unrelated data)");
             if (!opt.force_rollback)
-                return refuse(p, "target " + p.target + " exists but has no snapshots; nothing was changed; rerun with --force-rollback to overwrite it, or destroy it");
+                return refuse(p, "target " + p.target +
+                                     " exists but has no snapshots; nothing was changed; rerun "
+                                     "with --force-rollback to overwrite it, or destroy it");
             overwrite_unrelated = true;
             p.force_receive = true;
         }
@@ -150,15 +165,25 @@ struct Planner {
                 if (s.createtxg > common->target.createtxg) newer.push_back(s);
             const bool modified = !resuming && t->written > 0;
             if (!newer.empty() || modified) {
-                std::string what = "target " + p.target + " diverged from the source since @" + common->target.name + ": ";
-                if (!newer.empty()) what += "it has newer snapshots the source does not (" + list_names(newer, 3) + ")";
+                std::string what = "target " + p.target + " diverged from the source since @" +
+                                   common->target.name + ": ";
+                if (!newer.empty())
+                    what +=
+                        "it has newer snapshots the source does not (" + list_names(newer, 3) + ")";
                 if (!newer.empty() && modified) what += ", and ";
-                if (modified) what += std::to_string(t->written) + " bytes were written to it after its newest snapshot";
+                if (modified)
+                    what += std::to_string(t->written) +
+                            " bytes were written to it after its newest snapshot";
                 if (!opt.force_rollback)
-                    return refuse(p, what + "; nothing was changed; inspect it, then rerun with --force-rollback to roll it back to @" + common->target.name);
+                    return refuse(p, what +
+                                         "; nothing was changed; inspect it, then rerun with "
+                                         "--force-rollback to roll it back to @" +
+                                         common->target.name);
                 forced = true;
-                if (!newer.empty()) p.rollback_to = common->target.name;
-                else p.force_receive = true;
+                if (!newer.empty())
+                    p.rollback_to = common->target.name;
+                else
+                    p.force_receive = true;
             }
         }
         // What the last completed run left as newest common (and held): found without the
@@ -186,7 +211,8 @@ struct Planner {
         p.newest = opt.sync_snapshot;
         std::vector<Point> points = ds.snapshots;
         // The sync snapshot is newer than anything listed (bookmarks included).
-        points.push_back(Point{opt.sync_snapshot, 0, std::numeric_limits<std::uint64_t>::max(), ds.written});
+        points.push_back(
+            Point{opt.sync_snapshot, 0, std::numeric_limits<std::uint64_t>::max(), ds.written});
 
         if (t == nullptr || overwrite_unrelated) {
             const Point& first = points.front();
@@ -205,10 +231,12 @@ struct Planner {
         } else if (!common->source_is_bookmark) {
             p.sends.push_back(intermediates(ds, points, common->source, p.raw));
         } else {
-            // Bookmarks cannot start an -I range: -i from the bookmark to the next snapshot, then -I.
+            // Bookmarks cannot start an -I range: -i from the bookmark to the next snapshot, then
+            // -I.
             const Point& bm = common->source;
-            const auto next = std::find_if(points.begin(), points.end(),
-                                           [&](const Point& s) { return s.createtxg > bm.createtxg; });
+            const auto next = std::find_if(points.begin(), points.end(), [&](const Point& s) {
+                return s.createtxg > bm.createtxg;
+            });
             Send s;
             s.kind = Send::Kind::incremental;
             s.intermediates = false;
@@ -218,7 +246,8 @@ struct Planner {
             s.estimate = next->written;
             s.brings = {next->name};
             p.sends.push_back(s);
-            if (next->name != points.back().name) p.sends.push_back(intermediates(ds, points, *next, p.raw));
+            if (next->name != points.back().name)
+                p.sends.push_back(intermediates(ds, points, *next, p.raw));
         }
         for (const auto& s : p.sends)
             for (const auto& name : s.brings)
@@ -227,12 +256,13 @@ struct Planner {
     }
 };
 
-}  // namespace
+} // namespace
 
 std::vector<std::string> job_datasets(const Inventory& source, const PlanOptions& opt) {
     std::set<std::string> names;
     for (const auto& [name, ds] : source)
-        if (name == opt.source_root || (opt.recursive && dataset_within(name, opt.source_root))) names.insert(name);
+        if (name == opt.source_root || (opt.recursive && dataset_within(name, opt.source_root)))
+            names.insert(name);
     // Kahn's algorithm; the ready set is ordered by name, so siblings come out sorted.
     std::map<std::string, std::set<std::string>> deps;
     for (const auto& name : names) {
@@ -249,12 +279,13 @@ std::vector<std::string> job_datasets(const Inventory& source, const PlanOptions
         std::string next;
         for (const auto& [name, d] : deps) {
             if (done.contains(name)) continue;
-            if (std::all_of(d.begin(), d.end(), [&](const std::string& x) { return done.contains(x); })) {
+            if (std::all_of(d.begin(), d.end(),
+                            [&](const std::string& x) { return done.contains(x); })) {
                 next = name;
                 break;
             }
         }
-        if (next.empty()) {  // a cycle cannot happen in ZFS; stay total anyway
+        if (next.empty()) { // a cycle cannot happen in ZFS; stay total anyway
             for (const auto& name : names)
                 if (!done.contains(name)) next = name;
         }
@@ -275,7 +306,8 @@ JobPlan make_plan(const Inventory& source, const Inventory& target, const PlanOp
         return plan;
     }
     Planner planner{source, target, options, {}};
-    for (const auto& name : job_datasets(source, options)) plan.datasets.push_back(planner.plan_one(source.at(name)));
+    for (const auto& name : job_datasets(source, options))
+        plan.datasets.push_back(planner.plan_one(source.at(name)));
     return plan;
 }
 
@@ -288,4 +320,4 @@ std::string sync_snapshot_name(const std::string& prefix, long long unix_seconds
     return prefix + buf;
 }
 
-}  // namespace puller
+} // namespace puller

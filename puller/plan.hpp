@@ -7,64 +7,64 @@
 #include <string>
 #include <vector>
 
-#include "inventory.hpp"
+#include "puller/inventory.hpp"
 
 namespace puller {
 
 struct PlanOptions {
-    std::string source_root;      // "tank/home"
-    std::string target_root;      // "backup/home"
+    std::string source_root; // "tank/home"
+    std::string target_root; // "backup/home"
     bool recursive = false;
     bool raw = false;             // -w for every dataset, not only encrypted ones
     bool force_rollback = false;  // roll a diverged target back instead of refusing
     bool always_snapshot = false; // a sync snapshot even when nothing changed
     std::string prefix = "zfs-puller_";
-    std::string sync_snapshot;    // name (after '@') of this run's sync snapshot
+    std::string sync_snapshot; // name (after '@') of this run's sync snapshot
 };
 
 struct Send {
     enum class Kind { full, incremental, resume };
     Kind kind = Kind::full;
-    bool intermediates = false;   // -I (true) or -i (false)
-    std::string from;             // "ds@snap" or "ds#bookmark" (incremental only)
-    std::string to;               // "ds@snap"
-    std::string token;            // resume only
-    std::string flags;            // send flags, canonical order ("Lce" or "w"); empty for -t
-    bool remote_estimate = false; // ask the source (`-nvP`) instead of summing `written`
-    std::uint64_t estimate = 0;   // bytes, when !remote_estimate
-    std::vector<std::string> brings;  // snapshot names (after '@') the target has afterwards
+    bool intermediates = false;      // -I (true) or -i (false)
+    std::string from;                // "ds@snap" or "ds#bookmark" (incremental only)
+    std::string to;                  // "ds@snap"
+    std::string token;               // resume only
+    std::string flags;               // send flags, canonical order ("Lce" or "w"); empty for -t
+    bool remote_estimate = false;    // ask the source (`-nvP`) instead of summing `written`
+    std::uint64_t estimate = 0;      // bytes, when !remote_estimate
+    std::vector<std::string> brings; // snapshot names (after '@') the target has afterwards
     bool operator==(const Send&) const = default;
 };
 
 enum class Action {
-    skip,        // nothing changed since the last pull
-    transfer,    // sends (and maybe a sync snapshot)
-    refuse,      // target diverged or unrelated: nothing is touched (exit 3)
-    fail,        // cannot be planned (e.g. a partial receive of a vanished snapshot)
+    skip,     // nothing changed since the last pull
+    transfer, // sends (and maybe a sync snapshot)
+    refuse,   // target diverged or unrelated: nothing is touched (exit 3)
+    fail,     // cannot be planned (e.g. a partial receive of a vanished snapshot)
 };
 
 struct DatasetPlan {
-    std::string source;           // "tank/home/alice"
-    std::string target;           // "backup/home/alice"
+    std::string source; // "tank/home/alice"
+    std::string target; // "backup/home/alice"
     DatasetKind kind = DatasetKind::filesystem;
     Action action = Action::skip;
-    std::string reason;           // why skip / refuse / fail, one line
+    std::string reason; // why skip / refuse / fail, one line
     bool target_exists = false;
-    bool sync_snapshot = false;   // included in the job's one `zfs snapshot` command
+    bool sync_snapshot = false; // included in the job's one `zfs snapshot` command
     bool raw = false;
     bool resumed = false;
     std::vector<Send> sends;
-    std::string rollback_to;      // force: local `zfs rollback -r target@rollback_to` first
-    bool force_receive = false;   // force: `zfs receive -F` on the first receive
-    std::string newest;           // source snapshot the target ends at (after '@')
-    std::string previous_common;  // common snapshot before this run ("" if none or a bookmark)
-    std::vector<std::string> depends_on;  // source datasets that must transfer first
+    std::string rollback_to;     // force: local `zfs rollback -r target@rollback_to` first
+    bool force_receive = false;  // force: `zfs receive -F` on the first receive
+    std::string newest;          // source snapshot the target ends at (after '@')
+    std::string previous_common; // common snapshot before this run ("" if none or a bookmark)
+    std::vector<std::string> depends_on; // source datasets that must transfer first
     bool operator==(const DatasetPlan&) const = default;
 };
 
 struct JobPlan {
-    std::vector<DatasetPlan> datasets;   // parents first, clone origins before clones
-    std::string error;                   // the job cannot be planned at all
+    std::vector<DatasetPlan> datasets; // parents first, clone origins before clones
+    std::string error;                 // the job cannot be planned at all
     bool ok() const { return error.empty(); }
 };
 
@@ -77,4 +77,4 @@ JobPlan make_plan(const Inventory& source, const Inventory& target, const PlanOp
 // `<prefix><UTC YYYYmmddTHHMMSSZ>` for a time_t.
 std::string sync_snapshot_name(const std::string& prefix, long long unix_seconds);
 
-}  // namespace puller
+} // namespace puller

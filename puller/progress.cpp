@@ -1,5 +1,5 @@
 // Progress lines. Writes go to stderr only; stdout carries the JSON summaries.
-#include "progress.hpp"
+#include "puller/progress.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -17,8 +17,10 @@ std::string human_bytes(std::uint64_t bytes) {
         ++u;
     }
     char buf[32];
-    if (u == 0) std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
-    else std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
+    if (u == 0)
+        std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+    else
+        std::snprintf(buf, sizeof buf, "%.1f %s", v, units[u]);
     return buf;
 }
 
@@ -26,20 +28,25 @@ std::string human_duration(double seconds) {
     if (seconds < 0) seconds = 0;
     const auto s = static_cast<long long>(seconds + 0.5);
     char buf[32];
-    if (s >= 3600) std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
-    else if (s >= 60) std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
-    else std::snprintf(buf, sizeof buf, "%llds", s);
+    if (s >= 3600)
+        std::snprintf(buf, sizeof buf, "%lldh%02lldm", s / 3600, (s % 3600) / 60);
+    else if (s >= 60)
+        std::snprintf(buf, sizeof buf, "%lldm%02llds", s / 60, s % 60);
+    else
+        std::snprintf(buf, sizeof buf, "%llds", s);
     return buf;
 }
 
-std::string progress_bar_line(const std::string& dataset, std::uint64_t bytes, std::uint64_t estimate,
-                              double seconds, unsigned width) {
+std::string progress_bar_line(const std::string& dataset, std::uint64_t bytes,
+                              std::uint64_t estimate, double seconds, unsigned width) {
     const double rate = seconds > 0 ? static_cast<double>(bytes) / seconds : 0;
     std::string line = dataset + " " + human_bytes(bytes);
     if (estimate > 0) {
-        const double frac = std::min(1.0, static_cast<double>(bytes) / static_cast<double>(estimate));
+        const double frac =
+            std::min(1.0, static_cast<double>(bytes) / static_cast<double>(estimate));
         std::string bar(width, ' ');
-        for (unsigned i = 0; i < static_cast<unsigned>(frac * width); ++i) bar[i] = '#';
+        for (unsigned i = 0; i < static_cast<unsigned>(frac * width); ++i)
+            bar[i] = '#';
         char pct[16];
         std::snprintf(pct, sizeof pct, "%3.0f%%", frac * 100);
         line += " / " + human_bytes(estimate) + " [" + bar + "] " + pct;
@@ -50,8 +57,8 @@ std::string progress_bar_line(const std::string& dataset, std::uint64_t bytes, s
     return line;
 }
 
-std::string progress_json_line(const std::string& job, const std::string& dataset, std::uint64_t bytes,
-                               std::uint64_t estimate, double seconds) {
+std::string progress_json_line(const std::string& job, const std::string& dataset,
+                               std::uint64_t bytes, std::uint64_t estimate, double seconds) {
     nlohmann::ordered_json j;
     j["event"] = "progress";
     j["job"] = job;
@@ -61,12 +68,14 @@ std::string progress_json_line(const std::string& job, const std::string& datase
     j["seconds"] = static_cast<double>(static_cast<long long>(seconds * 10)) / 10;
     const double rate = seconds > 0 ? static_cast<double>(bytes) / seconds : 0;
     j["rate"] = static_cast<std::uint64_t>(rate);
-    if (estimate > bytes && rate > 0) j["eta"] = static_cast<std::uint64_t>(static_cast<double>(estimate - bytes) / rate);
+    if (estimate > bytes && rate > 0)
+        j["eta"] = static_cast<std::uint64_t>(static_cast<double>(estimate - bytes) / rate);
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 Progress::Progress(ProgressMode mode, double interval) : mode_(mode), interval_(interval) {
-    if (mode_ == ProgressMode::automatic) mode_ = ::isatty(STDERR_FILENO) ? ProgressMode::bar : ProgressMode::json;
+    if (mode_ == ProgressMode::automatic)
+        mode_ = ::isatty(STDERR_FILENO) ? ProgressMode::bar : ProgressMode::json;
 }
 
 void Progress::begin(const std::string& job, const std::string& dataset, std::uint64_t estimate) {
@@ -78,11 +87,14 @@ void Progress::begin(const std::string& job, const std::string& dataset, std::ui
 }
 
 void Progress::print(std::uint64_t bytes) {
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
     if (mode_ == ProgressMode::bar) {
-        std::fprintf(stderr, "\r\033[K%s", progress_bar_line(dataset_, bytes, estimate_, secs, 24).c_str());
+        std::fprintf(stderr, "\r\033[K%s",
+                     progress_bar_line(dataset_, bytes, estimate_, secs, 24).c_str());
     } else if (mode_ == ProgressMode::json) {
-        std::fprintf(stderr, "%s\n", progress_json_line(job_, dataset_, bytes, estimate_, secs).c_str());
+        std::fprintf(stderr, "%s\n",
+                     progress_json_line(job_, dataset_, bytes, estimate_, secs).c_str());
     }
     std::fflush(stderr);
 }
@@ -106,4 +118,4 @@ void Progress::end(std::uint64_t bytes) {
     }
 }
 
-}  // namespace puller
+} // namespace puller

@@ -11,22 +11,22 @@ namespace puller {
 
 enum class ProgressMode { automatic, bar, json, none };
 
-std::string human_bytes(std::uint64_t bytes);       // "1.5 GiB"
-std::string human_duration(double seconds);         // "1h02m", "3m05s", "12s"
-std::string progress_bar_line(const std::string& dataset, std::uint64_t bytes, std::uint64_t estimate,
-                              double seconds, unsigned width);
-std::string progress_json_line(const std::string& job, const std::string& dataset, std::uint64_t bytes,
-                               std::uint64_t estimate, double seconds);
+std::string human_bytes(std::uint64_t bytes); // "1.5 GiB"
+std::string human_duration(double seconds);   // "1h02m", "3m05s", "12s"
+std::string progress_bar_line(const std::string& dataset, std::uint64_t bytes,
+                              std::uint64_t estimate, double seconds, unsigned width);
+std::string progress_json_line(const std::string& job, const std::string& dataset,
+                               std::uint64_t bytes, std::uint64_t estimate, double seconds);
 
 class Progress {
-public:
+  public:
     Progress(ProgressMode mode, double json_interval_seconds);
     void begin(const std::string& job, const std::string& dataset, std::uint64_t estimate);
-    void update(std::uint64_t bytes);       // cheap; prints at most every 0.25 s (bar) / interval (json)
+    void update(std::uint64_t bytes); // cheap; prints at most every 0.25 s (bar) / interval (json)
     void end(std::uint64_t bytes);
     bool tty() const { return mode_ == ProgressMode::bar; }
 
-private:
+  private:
     void print(std::uint64_t bytes);
     ProgressMode mode_;
     double interval_;
@@ -36,4 +36,4 @@ private:
     bool active_ = false;
 };
 
-}  // namespace puller
+} // namespace puller

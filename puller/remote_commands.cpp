@@ -1,11 +1,11 @@
 // Builders for the puller's remote vocabulary and the grammar round-trip check.
-#include "remote_commands.hpp"
+#include "puller/remote_commands.hpp"
 
 #include <charconv>
 
-#include "canonical.hpp"
-#include "lines.hpp"
-#include "parse.hpp"
+#include "grammar/canonical.hpp"
+#include "grammar/parse.hpp"
+#include "puller/lines.hpp"
 
 namespace puller {
 
@@ -19,7 +19,7 @@ Invocation single(Command c) {
     return inv;
 }
 
-}  // namespace
+} // namespace
 
 Rendered checked_render(const Invocation& invocation) {
     Rendered r;
@@ -27,7 +27,8 @@ Rendered checked_render(const Invocation& invocation) {
     const ParseResult parsed = parse_command(text);
     if (!parsed.ok()) {
         r.error = "the gatekeeper grammar rejects the command the puller built (" +
-                  std::string(stage_name(parsed.error.stage)) + ": " + parsed.error.message + "): " + text;
+                  std::string(stage_name(parsed.error.stage)) + ": " + parsed.error.message +
+                  "): " + text;
         return r;
     }
     if (!(*parsed.invocation == invocation)) {
@@ -57,16 +58,20 @@ Invocation list_inventory(const std::string& dataset) {
 namespace {
 std::vector<SnapshotName> snapshot_names(const std::vector<std::string>& full_names) {
     std::vector<SnapshotName> out;
-    for (const auto& n : full_names) out.push_back(snapshot_name(n));
+    for (const auto& n : full_names)
+        out.push_back(snapshot_name(n));
     return out;
 }
-}  // namespace
+} // namespace
 
-Invocation snapshot_all(const std::vector<std::string>& full_names) { return single(ZfsSnapshot{snapshot_names(full_names)}); }
+Invocation snapshot_all(const std::vector<std::string>& full_names) {
+    return single(ZfsSnapshot{snapshot_names(full_names)});
+}
 
 Invocation destroy_chain(const std::string& dataset, const std::vector<std::string>& snapshots) {
     Invocation inv;
-    for (const auto& s : snapshots) inv.pipelines.push_back(Pipeline{{ZfsDestroy{SnapshotName{dataset, s}}}, false});
+    for (const auto& s : snapshots)
+        inv.pipelines.push_back(Pipeline{{ZfsDestroy{SnapshotName{dataset, s}}}, false});
     return inv;
 }
 
@@ -94,8 +99,10 @@ Invocation send(const Send& step, bool estimate) {
         s.flags = step.flags;
         SendIncremental inc;
         inc.intermediates = step.intermediates;
-        if (step.from.find('#') != std::string::npos) inc.from = bookmark_name(step.from);
-        else inc.from = snapshot_name(step.from);
+        if (step.from.find('#') != std::string::npos)
+            inc.from = bookmark_name(step.from);
+        else
+            inc.from = snapshot_name(step.from);
         inc.to = snapshot_name(step.to);
         s.source = inc;
         break;
@@ -125,13 +132,16 @@ std::optional<std::uint64_t> parse_estimate(const std::string& output) {
     return size;
 }
 
-std::vector<FailedOperand> failed_operands(const std::string& err, const std::vector<std::string>& batch) {
+std::vector<FailedOperand> failed_operands(const std::string& err,
+                                           const std::vector<std::string>& batch) {
     std::vector<FailedOperand> named;
     for (const auto& full : batch) {
-        const std::string quoted_snapshot = "'" + full + "'", quoted_dataset = "'" + full.substr(0, full.find('@')) + "'";
+        const std::string quoted_snapshot = "'" + full + "'",
+                          quoted_dataset = "'" + full.substr(0, full.find('@')) + "'";
         Lines lines(err);
         for (std::string_view line; lines.next(line);) {
-            if (line.find(quoted_snapshot) != std::string_view::npos || line.find(quoted_dataset) != std::string_view::npos) {
+            if (line.find(quoted_snapshot) != std::string_view::npos ||
+                line.find(quoted_dataset) != std::string_view::npos) {
                 named.push_back({full, std::string(line)});
                 break;
             }
@@ -140,18 +150,21 @@ std::vector<FailedOperand> failed_operands(const std::string& err, const std::ve
     if (!named.empty()) return named;
     const std::string message = last_line(err);
     std::vector<FailedOperand> all;
-    for (const auto& full : batch) all.push_back({full, message});
+    for (const auto& full : batch)
+        all.push_back({full, message});
     return all;
 }
 
-std::string hold_tag(const std::string& prefix) { return prefix + "keep"; }
+std::string hold_tag(const std::string& prefix) {
+    return prefix + "keep";
+}
 
 std::vector<std::vector<std::string>> snapshot_batches(const std::vector<std::string>& full_names) {
     constexpr std::size_t max_names = 1000, max_bytes = 60 * 1024;
     std::vector<std::vector<std::string>> out;
     std::size_t bytes = 0;
     for (const auto& n : full_names) {
-        const std::size_t cost = n.size() + 3;  // quotes and a space at most
+        const std::size_t cost = n.size() + 3; // quotes and a space at most
         if (out.empty() || out.back().size() >= max_names || bytes + cost > max_bytes) {
             out.emplace_back();
             bytes = 32;
@@ -162,4 +175,4 @@ std::vector<std::vector<std::string>> snapshot_batches(const std::vector<std::st
     return out;
 }
 
-}  // namespace puller
+} // namespace puller

@@ -8,14 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "invocation.hpp"
-#include "plan.hpp"
+#include "grammar/invocation.hpp"
+#include "puller/plan.hpp"
 
 namespace puller {
 
 struct Rendered {
-    std::optional<std::string> text;   // the command line to send
-    std::string error;                 // internal error: the grammar disagrees with the builder
+    std::optional<std::string> text; // the command line to send
+    std::string error;               // internal error: the grammar disagrees with the builder
     bool ok() const { return text.has_value(); }
 };
 
@@ -29,7 +29,8 @@ grammar::BookmarkName bookmark_name(const std::string& full);
 
 grammar::Invocation list_inventory(const std::string& dataset);
 grammar::Invocation snapshot_all(const std::vector<std::string>& full_names);
-grammar::Invocation destroy_chain(const std::string& dataset, const std::vector<std::string>& snapshots);
+grammar::Invocation destroy_chain(const std::string& dataset,
+                                  const std::vector<std::string>& snapshots);
 // One `zfs hold` / `zfs release` of the tag on several snapshots (zfs applies it to each in turn).
 grammar::Invocation hold(const std::string& tag, const std::vector<std::string>& full_names);
 grammar::Invocation release(const std::string& tag, const std::vector<std::string>& full_names);
@@ -44,11 +45,12 @@ std::optional<std::uint64_t> parse_estimate(const std::string& output);
 // "cannot hold snapshot 'ds@snap': ...", "cannot open 'ds': ...". When no operand is named,
 // all of them count as failed (with the last line): the caller keeps the state it is sure of.
 struct FailedOperand {
-    std::string name;      // ds@snap, as in the batch
+    std::string name; // ds@snap, as in the batch
     std::string message;
     bool operator==(const FailedOperand&) const = default;
 };
-std::vector<FailedOperand> failed_operands(const std::string& err, const std::vector<std::string>& batch);
+std::vector<FailedOperand> failed_operands(const std::string& err,
+                                           const std::vector<std::string>& batch);
 
 // The hold tag for a prefix: "<prefix>keep".
 std::string hold_tag(const std::string& prefix);
@@ -58,4 +60,4 @@ std::string hold_tag(const std::string& prefix);
 // the job is of ordinary size.
 std::vector<std::vector<std::string>> snapshot_batches(const std::vector<std::string>& full_names);
 
-}  // namespace puller
+} // namespace puller

@@ -7,18 +7,19 @@
 #include <string>
 #include <vector>
 
-#include "inventory.hpp"
-#include "plan.hpp"
+#include "puller/inventory.hpp"
+#include "puller/plan.hpp"
 
 namespace puller {
 
 // `snapshots` oldest first (names after '@'); returns the names to destroy, oldest first.
-std::vector<std::string> select_destroy(const std::vector<std::string>& snapshots, const std::string& prefix,
-                                        unsigned keep, const std::set<std::string>& protect);
+std::vector<std::string> select_destroy(const std::vector<std::string>& snapshots,
+                                        const std::string& prefix, unsigned keep,
+                                        const std::set<std::string>& protect);
 
 struct Retention {
-    std::vector<std::string> source;   // snapshot names on plan.source to destroy
-    std::vector<std::string> target;   // snapshot names on plan.target to destroy
+    std::vector<std::string> source; // snapshot names on plan.source to destroy
+    std::vector<std::string> target; // snapshot names on plan.target to destroy
     bool operator==(const Retention&) const = default;
 };
 
@@ -31,4 +32,4 @@ Retention plan_retention(const DatasetPlan& plan, const Inventory& source, const
 inline constexpr std::size_t max_destroy_chain = 11;
 std::vector<std::vector<std::string>> destroy_chains(const std::vector<std::string>& names);
 
-}  // namespace puller
+} // namespace puller

@@ -6,13 +6,13 @@
 #include <string>
 #include <sys/types.h>
 
-#include "config.hpp"
-#include "process.hpp"
+#include "puller/config.hpp"
+#include "puller/spawn.hpp"
 
 namespace puller {
 
 class SshMaster {
-public:
+  public:
     explicit SshMaster(const JobConfig& job) : job_(job) {}
     SshMaster(const SshMaster&) = delete;
     SshMaster& operator=(const SshMaster&) = delete;
@@ -37,7 +37,7 @@ public:
     // The options every ssh invocation carries (master and sessions), host key checking first.
     Argv common_options() const;
 
-private:
+  private:
     JobConfig job_;
     std::string dir_, socket_, log_;
     pid_t pid_ = -1;
@@ -47,4 +47,4 @@ private:
 // Run one remote command to completion over the master.
 Captured run_remote(SshMaster& master, const std::string& command);
 
-}  // namespace puller
+} // namespace puller

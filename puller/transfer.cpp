@@ -1,7 +1,7 @@
 // splice(2) relay between two pipes, driven by poll(2) so both children's stderr is drained while
 // the stream flows. On a signal the sender is stopped first: `zfs receive -s` then sees a short
 // stream and keeps the resumable state, so the next run continues with `zfs send -t`.
-#include "transfer.hpp"
+#include "puller/transfer.hpp"
 
 #include <cerrno>
 #include <chrono>
@@ -9,7 +9,7 @@
 #include <poll.h>
 #include <unistd.h>
 
-#include "lines.hpp"
+#include "puller/lines.hpp"
 
 namespace puller {
 namespace {
@@ -17,7 +17,9 @@ namespace {
 constexpr std::size_t chunk = 1 << 20;
 constexpr std::size_t max_stderr = 8192;
 
-void set_nonblock(int fd) { ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK); }
+void set_nonblock(int fd) {
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
 
 // Keep the tail of a child's stderr (the error is at the end).
 void drain(int& fd, std::string& sink) {
@@ -41,13 +43,14 @@ void close_fd(int& fd) {
     fd = -1;
 }
 
-}  // namespace
+} // namespace
 
 TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress) {
     TransferResult r;
     const auto t0 = std::chrono::steady_clock::now();
     int data[2] = {-1, -1}, feed[2] = {-1, -1}, serr[2] = {-1, -1}, rerr[2] = {-1, -1};
-    if (::pipe2(data, O_CLOEXEC) || ::pipe2(feed, O_CLOEXEC) || ::pipe2(serr, O_CLOEXEC) || ::pipe2(rerr, O_CLOEXEC)) {
+    if (::pipe2(data, O_CLOEXEC) || ::pipe2(feed, O_CLOEXEC) || ::pipe2(serr, O_CLOEXEC) ||
+        ::pipe2(rerr, O_CLOEXEC)) {
         for (int* p : {data, feed, serr, rerr}) {
             close_fd(p[0]);
             close_fd(p[1]);
@@ -70,15 +73,17 @@ TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& 
             close_fd(feed[1]);
             wait_child(rpid);
         }
-        for (int* fd : {&data[0], &feed[1], &serr[0], &rerr[0]}) close_fd(*fd);
+        for (int* fd : {&data[0], &feed[1], &serr[0], &rerr[0]})
+            close_fd(*fd);
         r.error = "cannot start " + (rpid < 0 ? receive_argv.front() : send_argv.front());
         return r;
     }
-    for (int fd : {data[0], feed[1], serr[0], rerr[0]}) set_nonblock(fd);
+    for (int fd : {data[0], feed[1], serr[0], rerr[0]})
+        set_nonblock(fd);
 
     std::string send_err, recv_err;
     bool src_ready = false, dst_ready = false, receiver_gone = false, use_splice = true;
-    std::string pending;  // read/write fallback only
+    std::string pending; // read/write fallback only
     while (data[0] >= 0) {
         if (g_signal != 0) {
             r.interrupted = true;
@@ -87,7 +92,8 @@ TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& 
         if (src_ready && dst_ready) {
             ssize_t n;
             if (use_splice) {
-                n = ::splice(data[0], nullptr, feed[1], nullptr, chunk, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+                n = ::splice(data[0], nullptr, feed[1], nullptr, chunk,
+                             SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
                 if (n < 0 && errno == EINVAL) {
                     use_splice = false;
                     continue;
@@ -98,7 +104,8 @@ TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& 
                 if (n > 0) {
                     std::size_t off = 0;
                     while (off < static_cast<std::size_t>(n)) {
-                        const ssize_t w = ::write(feed[1], buf + off, static_cast<std::size_t>(n) - off);
+                        const ssize_t w =
+                            ::write(feed[1], buf + off, static_cast<std::size_t>(n) - off);
                         if (w > 0) {
                             off += static_cast<std::size_t>(w);
                         } else if (w < 0 && errno == EAGAIN) {
@@ -117,7 +124,7 @@ TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& 
                 progress.update(r.bytes);
                 continue;
             }
-            if (n == 0) {  // end of stream
+            if (n == 0) { // end of stream
                 close_fd(data[0]);
                 break;
             }
@@ -126,7 +133,7 @@ TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& 
                 break;
             }
             if (errno != EAGAIN && errno != EINTR) {
-                receiver_gone = true;  // treat any other relay error as fatal for the receive side
+                receiver_gone = true; // treat any other relay error as fatal for the receive side
                 break;
             }
             src_ready = dst_ready = false;
@@ -161,8 +168,9 @@ TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& 
         ::poll(fds, 2, 500);
         if (fds[0].revents != 0) drain(serr[0], send_err);
         if (fds[1].revents != 0) drain(rerr[0], recv_err);
-        const double waited = std::chrono::duration<double>(std::chrono::steady_clock::now() - wind_down).count();
-        if (!killed && waited > 120) {  // a child that ignores EOF and SIGTERM for 2 minutes
+        const double waited =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - wind_down).count();
+        if (!killed && waited > 120) { // a child that ignores EOF and SIGTERM for 2 minutes
             ::kill(spid, SIGKILL);
             ::kill(rpid, SIGKILL);
             killed = true;
@@ -176,9 +184,11 @@ TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& 
     if (r.interrupted) {
         r.error = "interrupted";
     } else if (receiver_gone || (r.receive_status != 0 && r.send_status == 0)) {
-        r.error = "zfs receive failed (status " + std::to_string(r.receive_status) + ")" + (recv_why.empty() ? "" : ": " + recv_why);
+        r.error = "zfs receive failed (status " + std::to_string(r.receive_status) + ")" +
+                  (recv_why.empty() ? "" : ": " + recv_why);
     } else if (r.send_status != 0) {
-        r.error = "remote send failed (status " + std::to_string(r.send_status) + ")" + (send_why.empty() ? "" : ": " + send_why);
+        r.error = "remote send failed (status " + std::to_string(r.send_status) + ")" +
+                  (send_why.empty() ? "" : ": " + send_why);
         if (r.receive_status != 0 && !recv_why.empty()) r.error += "; zfs receive: " + recv_why;
     }
     r.ok = r.error.empty() && r.send_status == 0 && r.receive_status == 0;
@@ -186,4 +196,4 @@ TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& 
     return r;
 }
 
-}  // namespace puller
+} // namespace puller

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "process.hpp"
-#include "progress.hpp"
+#include "puller/progress.hpp"
+#include "puller/spawn.hpp"
 
 namespace puller {
 
@@ -16,11 +16,11 @@ struct TransferResult {
     bool interrupted = false;
     std::uint64_t bytes = 0;
     double seconds = 0;
-    int send_status = -1;       // the ssh session's exit status (the remote zfs send's)
+    int send_status = -1; // the ssh session's exit status (the remote zfs send's)
     int receive_status = -1;
-    std::string error;          // one line, names the side that failed first
+    std::string error; // one line, names the side that failed first
 };
 
 TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress);
 
-}  // namespace puller
+} // namespace puller

@@ -4,10 +4,10 @@
 #include <map>
 #include <set>
 
-#include "canonical.hpp"
-#include "decide.hpp"
-#include "parse.hpp"
-#include "support.hpp"
+#include "grammar/canonical.hpp"
+#include "grammar/parse.hpp"
+#include "policy/decide.hpp"
+#include "tests/support.hpp"
 
 using namespace test_support;
 
@@ -19,13 +19,18 @@ struct Judged {
 
 Judged judge(const policy::Policy& p, const std::string& identity, const std::string& command) {
     Judged j{grammar::parse_command(command), {}};
-    if (j.parsed.ok()) j.decision = policy::decide(*j.parsed.invocation, p.identities.at(identity), p.programs);
+    if (j.parsed.ok())
+        j.decision = policy::decide(*j.parsed.invocation, p.identities.at(identity), p.programs);
     return j;
 }
 
-bool is_socat_line(const std::string& c) { return c.find("| socat ") != std::string::npos; }
-bool is_token_line(const std::string& c) { return c.find(" -t 1-") != std::string::npos; }
-}  // namespace
+bool is_socat_line(const std::string& c) {
+    return c.find("| socat ") != std::string::npos;
+}
+bool is_token_line(const std::string& c) {
+    return c.find(" -t 1-") != std::string::npos;
+}
+} // namespace
 
 TEST_CASE("every syncoid corpus line is allowed, with the documented exceptions only") {
     const auto policy = corpus_policy();
@@ -36,7 +41,7 @@ TEST_CASE("every syncoid corpus line is allowed, with the documented exceptions 
         CAPTURE(line.label);
         CAPTURE(line.command);
         const auto j = judge(policy, "corpus", line.command);
-        REQUIRE(j.parsed.ok());  // every corpus line is in the grammar
+        REQUIRE(j.parsed.ok()); // every corpus line is in the grammar
         if (is_socat_line(line.command)) {
             // Direct connections bypass the SSH channel: denied unless the address is listed.
             CHECK_FALSE(j.decision.allowed);
@@ -57,7 +62,7 @@ TEST_CASE("every syncoid corpus line is allowed, with the documented exceptions 
     }
     MESSAGE("allowed " << allowed << ", socat " << socat << ", synthetic tokens " << tokens);
     CHECK(allowed + socat + tokens == corpus.size());
-    CHECK(socat == 4);  // plus `command -v socat`, answered "not found"
+    CHECK(socat == 4); // plus `command -v socat`, answered "not found"
 }
 
 TEST_CASE("representative corpus lines produce the expected canonical argv") {
@@ -69,11 +74,16 @@ TEST_CASE("representative corpus lines produce the expected canonical argv") {
     };
     const std::vector<Row> rows = {
         {"sudo zpool get -o value -H feature@extensible_dataset 'tank'",
-         {{{"/usr/sbin/zpool", "get", "-o", "value", "-H", "feature@extensible_dataset", "--", "tank"}}}},
+         {{{"/usr/sbin/zpool", "get", "-o", "value", "-H", "feature@extensible_dataset", "--",
+            "tank"}}}},
         {"zfs get -Hpd 1 -t snapshot guid,creation 'tank/my data'",
-         {{{"/usr/sbin/zfs", "get", "-Hpd", "1", "-t", "snapshot", "guid,creation", "--", "tank/my data"}}}},
-        {" zfs send  -I 'tank/data'@'autosnap_2024-01-01_00:00:01_daily' 'tank/data'@'syncoid_vm_2026-11-27:02:46:41-GMT00:00' | lzop  | mbuffer  -q -s 128k -m 16M 2>/dev/null",
-         {{{"/usr/sbin/zfs", "send", "-I", "tank/data@autosnap_2024-01-01_00:00:01_daily", "--", "tank/data@syncoid_vm_2026-11-27:02:46:41-GMT00:00"},
+         {{{"/usr/sbin/zfs", "get", "-Hpd", "1", "-t", "snapshot", "guid,creation", "--",
+            "tank/my data"}}}},
+        {" zfs send  -I 'tank/data'@'autosnap_2024-01-01_00:00:01_daily' "
+         "'tank/data'@'syncoid_vm_2026-11-27:02:46:41-GMT00:00' | lzop  | mbuffer  -q -s 128k -m "
+         "16M 2>/dev/null",
+         {{{"/usr/sbin/zfs", "send", "-I", "tank/data@autosnap_2024-01-01_00:00:01_daily", "--",
+            "tank/data@syncoid_vm_2026-11-27:02:46:41-GMT00:00"},
            {"/usr/bin/lzop"},
            {"/usr/bin/mbuffer", "-q", "-s", "128k", "-m", "16M"}}}},
         {" zfs destroy 'tank/data'@syncoid_vm_a;  zfs destroy 'tank/data'@syncoid_vm_b",
@@ -96,7 +106,8 @@ TEST_CASE("representative corpus lines produce the expected canonical argv") {
         const auto j = judge(policy, "corpus", line.command);
         if (!j.decision.allowed || j.decision.builtin) continue;
         for (const auto& pipeline : j.decision.argv)
-            for (const auto& argv : pipeline) CHECK(argv.front().starts_with("/usr/"));
+            for (const auto& argv : pipeline)
+                CHECK(argv.front().starts_with("/usr/"));
     }
 }
 
@@ -129,7 +140,7 @@ TEST_CASE("every hostile command in the reject corpus is denied with a reason at
         CAPTURE(r.line_number);
         CAPTURE(r.attack_class);
         CAPTURE(r.command.substr(0, 200));
-        CHECK(seen.insert(r.command).second);  // no duplicates
+        CHECK(seen.insert(r.command).second); // no duplicates
         ++per_class[r.attack_class];
         const auto j = judge(policy, "corpus", r.command);
         std::string layer;

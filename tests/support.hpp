@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "policy_file.hpp"
+#include "policy/policy_file.hpp"
 
 namespace test_support {
 
@@ -22,8 +22,8 @@ inline std::string read_file(const std::string& path) {
 }
 
 struct CorpusLine {
-    std::string label;     // "syncoid 2.1.0 ... [notes]"
-    std::string command;   // exact SSH_ORIGINAL_COMMAND
+    std::string label;   // "syncoid 2.1.0 ... [notes]"
+    std::string command; // exact SSH_ORIGINAL_COMMAND
 };
 
 // tests/corpus/syncoid-corpus.txt: `<label>\t<exact command>`.
@@ -41,8 +41,8 @@ inline std::vector<CorpusLine> accept_corpus() {
 
 struct RejectLine {
     std::string attack_class;
-    std::string layer;     // lex | parse | policy
-    std::string command;   // unescaped bytes
+    std::string layer;   // lex | parse | policy
+    std::string command; // unescaped bytes
     int line_number = 0;
 };
 
@@ -74,13 +74,15 @@ inline std::vector<RejectLine> reject_corpus() {
         const auto t1 = line.find('\t');
         const auto t2 = line.find('\t', t1 + 1);
         if (t1 == std::string::npos || t2 == std::string::npos) continue;
-        RejectLine r{line.substr(0, t1), line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1), number};
+        RejectLine r{line.substr(0, t1), line.substr(t1 + 1, t2 - t1 - 1), line.substr(t2 + 1),
+                     number};
         if (r.command.starts_with("@repeat:")) {
             const auto colon = r.command.find(':', 8);
             const int n = std::stoi(r.command.substr(8, colon - 8));
             const std::string unit = unescape(r.command.substr(colon + 1));
             r.command.clear();
-            for (int i = 0; i < n; ++i) r.command += unit;
+            for (int i = 0; i < n; ++i)
+                r.command += unit;
         } else {
             r.command = unescape(r.command);
         }
@@ -127,4 +129,4 @@ inline policy::Policy corpus_policy() {
     return *r.policy;
 }
 
-}  // namespace test_support
+} // namespace test_support

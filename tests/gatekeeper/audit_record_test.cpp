@@ -1,31 +1,37 @@
 // Audit records: any bytes survive as valid one-line JSON; truncation is flagged; fields exist.
 #include <doctest/doctest.h>
 
-#include "audit_record.hpp"
-#include "support.hpp"
+#include "gatekeeper/audit_record.hpp"
+#include "tests/support.hpp"
 
 using namespace gatekeeper;
 
 TEST_CASE("the byte mapping round-trips every byte value") {
     std::string all;
-    for (int c = 0; c < 256; ++c) all.push_back(static_cast<char>(c));
+    for (int c = 0; c < 256; ++c)
+        all.push_back(static_cast<char>(c));
     CHECK(json_text_as_bytes(bytes_as_json_text(all)) == all);
 }
 
 TEST_CASE("hostile command bytes give one valid JSON line that decodes back") {
     const policy::Policy p = test_support::corpus_policy();
     const std::string nasty[] = {
-        std::string("zfs list\n{\"decision\":\"allow\"}"), std::string("a\0b", 3), "\xff\xfe\xc3\x28 \x1b[31m",
-        "zfs send -t " + std::string(300, 'f'), "\"quoted\" \\back\\slash",
+        std::string("zfs list\n{\"decision\":\"allow\"}"),
+        std::string("a\0b", 3),
+        "\xff\xfe\xc3\x28 \x1b[31m",
+        "zfs send -t " + std::string(300, 'f'),
+        "\"quoted\" \\back\\slash",
     };
     RecordContext ctx{"2026-11-27T00:00:00.000000Z", "corpus\n\xff", "192.0.2.1", 2222, 7};
     for (const auto& cmd : nasty) {
         const auto parsed = grammar::parse_command(cmd);
         std::optional<policy::Decision> d;
-        if (parsed.ok()) d = policy::decide(*parsed.invocation, p.identities.at("corpus"), p.programs);
+        if (parsed.ok())
+            d = policy::decide(*parsed.invocation, p.identities.at("corpus"), p.programs);
         const std::string line = to_line(decision_json(ctx, cmd, parsed, d ? &*d : nullptr));
         CHECK(line.find('\n') == std::string::npos);
-        for (unsigned char c : line) CHECK((c >= 0x20 && c < 0x7f));
+        for (unsigned char c : line)
+            CHECK((c >= 0x20 && c < 0x7f));
         const auto j = nlohmann::json::parse(line);
         CHECK(j["decision"] == "deny");
         CHECK(json_text_as_bytes(j["command"].get<std::string>()) == cmd);
@@ -46,7 +52,8 @@ TEST_CASE("oversize commands are truncated with a flag") {
 
 TEST_CASE("allowed records carry argv per stage and the canonical command") {
     const policy::Policy p = test_support::corpus_policy();
-    const std::string cmd = " zfs send  'tank/data'@'a' | lzop  | mbuffer  -q -s 128k -m 16M 2>/dev/null";
+    const std::string cmd =
+        " zfs send  'tank/data'@'a' | lzop  | mbuffer  -q -s 128k -m 16M 2>/dev/null";
     const auto parsed = grammar::parse_command(cmd);
     const auto d = policy::decide(*parsed.invocation, p.identities.at("corpus"), p.programs);
     const auto j = nlohmann::json::parse(to_line(decision_json({}, cmd, parsed, &d)));
@@ -54,6 +61,7 @@ TEST_CASE("allowed records carry argv per stage and the canonical command") {
     CHECK(j["rule"] == "send.full");
     CHECK(j["argv"].size() == 3);
     CHECK(j["argv"][0][0] == "/usr/sbin/zfs");
-    CHECK(j["canonical"] == "zfs send -- tank/data@a | lzop | mbuffer -q -s 128k -m 16M 2>/dev/null");
+    CHECK(j["canonical"] ==
+          "zfs send -- tank/data@a | lzop | mbuffer -q -s 128k -m 16M 2>/dev/null");
     CHECK(j["sudo_stripped"] == false);
 }

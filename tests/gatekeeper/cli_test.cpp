@@ -2,7 +2,7 @@
 // shell: `zfs-gatekeeper -c '<forced command>'` with the client's text in SSH_ORIGINAL_COMMAND.
 #include <doctest/doctest.h>
 
-#include "cli.hpp"
+#include "gatekeeper/cli.hpp"
 
 using namespace gatekeeper;
 
@@ -11,7 +11,7 @@ CliResult cli(std::vector<std::string> args, const char* original = nullptr) {
     args.insert(args.begin(), "zfs-gatekeeper");
     return parse_cli(args, original, "/etc/zfs-gatekeeper/policy.toml");
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("forced-command and explicit modes") {
     auto r = cli({"--policy", "/p.toml", "--identity", "home"});
@@ -35,8 +35,13 @@ TEST_CASE("forced-command and explicit modes") {
 }
 
 TEST_CASE("usage errors") {
-    for (const auto& args : std::vector<std::vector<std::string>>{
-             {}, {"--policy"}, {"--identity"}, {"--identity", ""}, {"--bogus"}, {"--identity", "a", "-c"}, {"--dry-run"}}) {
+    for (const auto& args : std::vector<std::vector<std::string>>{{},
+                                                                  {"--policy"},
+                                                                  {"--identity"},
+                                                                  {"--identity", ""},
+                                                                  {"--bogus"},
+                                                                  {"--identity", "a", "-c"},
+                                                                  {"--dry-run"}}) {
         CAPTURE(args.size());
         const auto r = cli(args);
         CHECK_FALSE(r.options);
@@ -44,9 +49,11 @@ TEST_CASE("usage errors") {
     }
 }
 
-TEST_CASE("login shell: options come from the forced command, the command from SSH_ORIGINAL_COMMAND") {
+TEST_CASE(
+    "login shell: options come from the forced command, the command from SSH_ORIGINAL_COMMAND") {
     const char* client = "zfs get -H syncoid:sync 'tank/data'";
-    auto r = cli({"-c", "/nix/store/x-zfs-gatekeeper/bin/zfs-gatekeeper --policy /etc/zfs-gatekeeper/policy.toml --identity optinix-home"},
+    auto r = cli({"-c", "/nix/store/x-zfs-gatekeeper/bin/zfs-gatekeeper --policy "
+                        "/etc/zfs-gatekeeper/policy.toml --identity optinix-home"},
                  client);
     REQUIRE(r.options);
     CHECK(r.options->login_shell_forced);
@@ -63,8 +70,9 @@ TEST_CASE("login shell: client text is never read as options") {
     // Forced command strings that are not ours, or try to smuggle options, are refused.
     CHECK_FALSE(cli({"-c", "/bin/sh -c id"}, "x").options);
     CHECK_FALSE(cli({"-c", "/usr/bin/zfs-gatekeeper --identity x; id"}, "x").options);
-    CHECK_FALSE(cli({"-c", "/usr/bin/zfs-gatekeeper --identity x --test-allow-own-policy"}, "x").options);
+    CHECK_FALSE(
+        cli({"-c", "/usr/bin/zfs-gatekeeper --identity x --test-allow-own-policy"}, "x").options);
     CHECK_FALSE(cli({"-c", "/usr/bin/zfs-gatekeeper --identity x --dry-run"}, "x").options);
     CHECK_FALSE(cli({"-c", "/usr/bin/zfs-gatekeeper --identity x -c 'zfs list'"}, "x").options);
-    CHECK_FALSE(cli({"-c", "/usr/bin/zfs-gatekeeper"}, "x").options);  // --identity required
+    CHECK_FALSE(cli({"-c", "/usr/bin/zfs-gatekeeper"}, "x").options); // --identity required
 }

@@ -12,10 +12,10 @@
 #include <sstream>
 #include <string>
 
-#include "landlock_rules.hpp"
-#include "sandbox.hpp"
-#include "seccomp_allowlist.hpp"
-#include "seccomp_filter.hpp"
+#include "gatekeeper/landlock_rules.hpp"
+#include "gatekeeper/sandbox.hpp"
+#include "gatekeeper/seccomp_allowlist.hpp"
+#include "gatekeeper/seccomp_filter.hpp"
 
 using namespace gatekeeper;
 namespace fs = std::filesystem;

@@ -5,8 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "lexer.hpp"
-#include "support.hpp"
+#include "grammar/lexer.hpp"
+#include "tests/support.hpp"
 
 namespace {
 // Runs /bin/bash (test code only; the product never starts a shell) with `printf '%s\0' WORDS`.
@@ -29,7 +29,8 @@ std::vector<std::string> bash_words(const std::string& command) {
     std::string out;
     char buf[4096];
     ssize_t n;
-    while ((n = read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<std::size_t>(n));
+    while ((n = read(fds[0], buf, sizeof buf)) > 0)
+        out.append(buf, static_cast<std::size_t>(n));
     close(fds[0]);
     int status = 0;
     waitpid(pid, &status, 0);
@@ -44,7 +45,7 @@ std::vector<std::string> bash_words(const std::string& command) {
     }
     return words;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("bash splits every accepted simple command into the words our lexer sees") {
     std::size_t compared = 0;

@@ -2,7 +2,7 @@
 // syntax is a lexical error.
 #include <doctest/doctest.h>
 
-#include "lexer.hpp"
+#include "grammar/lexer.hpp"
 
 using grammar::lex;
 using grammar::Token;
@@ -12,15 +12,23 @@ std::vector<std::string> words(std::string_view in) {
     std::vector<std::string> out;
     for (const auto& t : lex(in).tokens) {
         switch (t.kind) {
-        case Token::Kind::word: out.push_back("w:" + t.text); break;
-        case Token::Kind::pipe: out.push_back("|"); break;
-        case Token::Kind::semicolon: out.push_back(";"); break;
-        case Token::Kind::stderr_to_devnull: out.push_back("2>/dev/null"); break;
+        case Token::Kind::word:
+            out.push_back("w:" + t.text);
+            break;
+        case Token::Kind::pipe:
+            out.push_back("|");
+            break;
+        case Token::Kind::semicolon:
+            out.push_back(";");
+            break;
+        case Token::Kind::stderr_to_devnull:
+            out.push_back("2>/dev/null");
+            break;
         }
     }
     return out;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("syncoid's quoting shapes lex to plain words") {
     struct Row {
@@ -30,10 +38,12 @@ TEST_CASE("syncoid's quoting shapes lex to plain words") {
     const Row rows[] = {
         {"exit", {"w:exit"}},
         {"  echo -n ", {"w:echo", "w:-n"}},
-        {"zfs get -H syncoid:sync 'tank/data'", {"w:zfs", "w:get", "w:-H", "w:syncoid:sync", "w:tank/data"}},
+        {"zfs get -H syncoid:sync 'tank/data'",
+         {"w:zfs", "w:get", "w:-H", "w:syncoid:sync", "w:tank/data"}},
         {"'tank/data'@'snap'", {"w:tank/data@snap"}},
         {"'tank/data'#'bm'100000", {"w:tank/data#bm100000"}},
-        {"'tank/data'@syncoid_vm_2026-11-27:02:41:53-GMT00:00", {"w:tank/data@syncoid_vm_2026-11-27:02:41:53-GMT00:00"}},
+        {"'tank/data'@syncoid_vm_2026-11-27:02:41:53-GMT00:00",
+         {"w:tank/data@syncoid_vm_2026-11-27:02:41:53-GMT00:00"}},
         {"'tank/my data'@'snap one'", {"w:tank/my data@snap one"}},
         {"a|b", {"w:a", "|", "w:b"}},
         {"a;  b", {"w:a", ";", "w:b"}},
@@ -52,13 +62,41 @@ TEST_CASE("syncoid's quoting shapes lex to plain words") {
 
 TEST_CASE("everything outside the subset is a lexical error") {
     const std::string_view bad[] = {
-        "zfs list; rm -rf /\n",  "a\"b\"",         "a\\;b",         "$(id)",       "`id`",
-        "a && b",                "a || b",         "a & b",         "a |& b",      "a > f",
-        "a >> f",                "a < f",          "a 2>&1",        "a 1>/dev/null", "a &>/dev/null",
-        "a 2>/dev/nullx",        "a 2> /dev/null", "#comment",      "~root",       "a*",
-        "a?",                    "[ab]",           "{a,b}",         "!x",          "(a)",
-        "a\tb",                  "a\rb",           "'unterminated", "a;;b",        "x^y",
-        "'a\nb'",                "a\x7f",          "caf\xc3\xa9",   "a\xef\xbc\x9b b", "'\xc2\xa0'",
+        "zfs list; rm -rf /\n",
+        "a\"b\"",
+        "a\\;b",
+        "$(id)",
+        "`id`",
+        "a && b",
+        "a || b",
+        "a & b",
+        "a |& b",
+        "a > f",
+        "a >> f",
+        "a < f",
+        "a 2>&1",
+        "a 1>/dev/null",
+        "a &>/dev/null",
+        "a 2>/dev/nullx",
+        "a 2> /dev/null",
+        "#comment",
+        "~root",
+        "a*",
+        "a?",
+        "[ab]",
+        "{a,b}",
+        "!x",
+        "(a)",
+        "a\tb",
+        "a\rb",
+        "'unterminated",
+        "a;;b",
+        "x^y",
+        "'a\nb'",
+        "a\x7f",
+        "caf\xc3\xa9",
+        "a\xef\xbc\x9b b",
+        "'\xc2\xa0'",
     };
     for (auto input : bad) {
         CAPTURE(input);
@@ -70,7 +108,8 @@ TEST_CASE("everything outside the subset is a lexical error") {
 }
 
 TEST_CASE("quote_word round-trips through the lexer") {
-    for (std::string_view w : {"tank/data", "tank/my data", "a#b", "#x", "2>/dev/null", "", "x y@z"}) {
+    for (std::string_view w :
+         {"tank/data", "tank/my data", "a#b", "#x", "2>/dev/null", "", "x y@z"}) {
         const auto r = lex(grammar::quote_word(w));
         REQUIRE(r.ok());
         REQUIRE(r.tokens.size() == 1);

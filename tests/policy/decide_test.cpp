@@ -3,10 +3,10 @@
 #include <doctest/doctest.h>
 #include <fstream>
 
-#include "decide.hpp"
-#include "nvlist_builder.hpp"
-#include "parse.hpp"
-#include "policy_file.hpp"
+#include "grammar/parse.hpp"
+#include "policy/decide.hpp"
+#include "policy/policy_file.hpp"
+#include "tests/policy/nvlist_builder.hpp"
 
 using namespace policy;
 
@@ -61,7 +61,8 @@ snapshot_prefix = "zfs-puller_"
 allow_destroy = true
 )";
 
-std::string token_for(const std::string& toname, bool raw, std::optional<std::uint64_t> toguid = 42) {
+std::string token_for(const std::string& toname, bool raw,
+                      std::optional<std::uint64_t> toguid = 42) {
     test::TokenSpec s;
     s.toname = toname;
     s.toguid = toguid;
@@ -74,7 +75,7 @@ std::string token_for(const std::string& toname, bool raw, std::optional<std::ui
     s.largeblockok = true;
     return test::kernel_token(s);
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("dataset scope is matched component by component") {
     CHECK(dataset_within("tank/data", "tank/data"));
@@ -96,13 +97,15 @@ TEST_CASE("decision table") {
         {"pull", "zfs get -H syncoid:sync 'tank/data/child'", true, "get"},
         {"pull", "zfs get -H syncoid:sync 'tank/database'", false, "scope"},
         {"pull", "zfs get -H syncoid:sync 'tank'", false, "scope"},
-        {"pull", "zpool get -o value -H feature@extensible_dataset 'tank'", true, "zpool.get-feature"},
+        {"pull", "zpool get -o value -H feature@extensible_dataset 'tank'", true,
+         "zpool.get-feature"},
         {"pull", "zpool get -o value -H feature@extensible_dataset 'other'", false, "scope"},
         {"pull", "zfs snapshot 'tank/data'@syncoid_x", true, "snapshot"},
         {"pull", "zfs snapshot 'tank/data'@autosnap_x", false, "snapshot-prefix"},
         {"pull", "zfs destroy 'tank/data'@syncoid_x", true, "destroy"},
         {"pull", "zfs destroy 'tank/data'@autosnap_x", false, "snapshot-prefix"},
-        {"pull", "zfs destroy 'tank/data'@syncoid_a; zfs destroy 'tank/data'@autosnap_b", false, "snapshot-prefix"},
+        {"pull", "zfs destroy 'tank/data'@syncoid_a; zfs destroy 'tank/data'@autosnap_b", false,
+         "snapshot-prefix"},
         {"pull", "zfs destroy 'tank/database'@syncoid_a", false, "scope"},
         {"nodestroy", "zfs destroy 'tank/data'@syncoid_x", false, "destroy"},
         {"ro", "zfs destroy 'tank/data'@syncoid_x", false, "preset"},
@@ -113,12 +116,16 @@ TEST_CASE("decision table") {
         {"pull", "zfs hold admin_h 'tank/data'@'syncoid_x'", false, "snapshot-prefix"},
         {"pull", "zfs release syncoid_h 'tank/data'@'autosnap_x'", false, "snapshot-prefix"},
         {"pull", "zfs hold syncoid_h tank/data@syncoid_x tank/data/c@syncoid_x", true, "hold"},
-        {"pull", "zfs hold syncoid_h tank/data@syncoid_x tank/data/c@autosnap_x", false, "snapshot-prefix"},
-        {"pull", "zfs release syncoid_h tank/data@syncoid_x tank/database@syncoid_x", false, "scope"},
+        {"pull", "zfs hold syncoid_h tank/data@syncoid_x tank/data/c@autosnap_x", false,
+         "snapshot-prefix"},
+        {"pull", "zfs release syncoid_h tank/data@syncoid_x tank/database@syncoid_x", false,
+         "scope"},
         {"ro", "zfs release syncoid_h tank/data@syncoid_x tank/data/c@syncoid_x", false, "preset"},
         {"pull", "zfs bookmark 'tank/data'@autosnap_x 'tank/data'#autosnap_x", true, "bookmark"},
         {"pull", "zfs bookmark 'tank/other'@autosnap_x 'tank/other'#autosnap_x", false, "scope"},
-        {"pull", " zfs send  -I 'tank/data'@'a' 'tank/data'@'b' | lzop  | mbuffer  -q -s 128k -m 16M", true, "send.incremental"},
+        {"pull",
+         " zfs send  -I 'tank/data'@'a' 'tank/data'@'b' | lzop  | mbuffer  -q -s 128k -m 16M", true,
+         "send.incremental"},
         {"pull", " zfs send  -I 'tank/data'@'a' 'tank/data'@'b' | zstd -3", false, "tools"},
         {"pull", " zfs send  -i 'tank/other@o' 'tank/data/clone'@'b'", false, "scope"},
         {"pull", " zfs send -X tank/other 'tank/data'@'b'", false, "scope"},
@@ -127,8 +134,12 @@ TEST_CASE("decision table") {
         {"raw", " zfs send -w  'tank/enc'@'a'", true, "send.full"},
         {"raw", "zfs send -nvP 'tank/enc@a'", false, "raw-only"},
         {"raw", "zfs send -w -nvP 'tank/enc@a'", true, "send.estimate.full"},
-        {"puller", "zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption,written -- NIXROOT/home", true, "list"},
-        {"puller", "zfs list -o name,origin -t filesystem,volume -Hr 'NIXROOT/home'", false, "preset"},
+        {"puller",
+         "zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption,written -- "
+         "NIXROOT/home",
+         true, "list"},
+        {"puller", "zfs list -o name,origin -t filesystem,volume -Hr 'NIXROOT/home'", false,
+         "preset"},
         {"puller", "exit", false, "preset"},
         {"puller", "command -v lzop", false, "preset"},
         {"puller", "sudo zfs send -- NIXROOT/home@a", false, "preset"},
@@ -162,7 +173,7 @@ TEST_CASE("command -v answers from the identity's tools") {
     };
     CHECK(answer("pull", "command -v lzop") == BuiltinAnswer{"/usr/bin/lzop\n", 0});
     CHECK(answer("pull", "command -v mbuffer") == BuiltinAnswer{"/usr/bin/mbuffer\n", 0});
-    CHECK(answer("pull", "command -v zstd") == BuiltinAnswer{"", 1});  // configured, not granted
+    CHECK(answer("pull", "command -v zstd") == BuiltinAnswer{"", 1}); // configured, not granted
     CHECK(answer("pull", "command -v socat") == BuiltinAnswer{"", 1});
     CHECK(answer("nodestroy", "command -v lzop") == BuiltinAnswer{"", 1});
     CHECK(answer("pull", "exit") == BuiltinAnswer{"", 0});
@@ -172,7 +183,8 @@ TEST_CASE("the createtxg master probe runs scoped to the identity's datasets") {
     const Policy p = make_policy(identities);
     const Decision d = run(p, "pull", "sudo zfs get -H createtxg ");
     REQUIRE(d.allowed);
-    CHECK(d.argv == std::vector<std::vector<Argv>>{{{"/sbin/zfs", "get", "-H", "createtxg", "--", "tank/data", "tank/my data"}}});
+    CHECK(d.argv == std::vector<std::vector<Argv>>{{{"/sbin/zfs", "get", "-H", "createtxg", "--",
+                                                     "tank/data", "tank/my data"}}});
     // The -t snapshot probe has no property operand, so zfs stops at its usage message and
     // lists nothing; it runs unchanged.
     const Decision t = run(p, "pull", "zfs get -H -t snapshot  ");
@@ -194,7 +206,8 @@ TEST_CASE("resume tokens: decoded, scoped, raw-only, forgeries denied") {
     CHECK(run(p, "raw", "zfs send -t " + token_for("tank/enc@x", true)).allowed);
     CHECK(run(p, "raw", "zfs send -nvP -t " + token_for("tank/enc@x", true)).allowed);
     // Without toguid the gatekeeper could not tie the name to the snapshot zfs will send.
-    CHECK_FALSE(run(p, "pull", "zfs send -t " + token_for("tank/data@x", false, std::nullopt)).allowed);
+    CHECK_FALSE(
+        run(p, "pull", "zfs send -t " + token_for("tank/data@x", false, std::nullopt)).allowed);
     // Flip one hex digit of the body: checksum mismatch.
     std::string t = token_for("tank/data@x", false);
     t.back() = t.back() == '0' ? '1' : '0';
@@ -215,7 +228,8 @@ TEST_CASE("resume tokens: decoded, scoped, raw-only, forgeries denied") {
     CHECK_FALSE(run(p, "pull", "zfs send -t " + token_for("-tank/data@x", false)).allowed);
 }
 
-TEST_CASE("real OpenZFS resume tokens (tests/fixtures/resume_tokens) are judged by their contents") {
+TEST_CASE(
+    "real OpenZFS resume tokens (tests/fixtures/resume_tokens) are judged by their contents") {
     const Policy p = make_policy(R"(
 [identity.data]
 datasets = ["src/data"]
@@ -231,13 +245,15 @@ datasets = ["src/database", "dst"]
 preset = "syncoid-pull"
 )");
     auto token = [](const std::string& name) {
-        std::ifstream in(std::string(ZG_SOURCE_DIR) + "/tests/fixtures/resume_tokens/" + name + ".token");
+        std::ifstream in(std::string(ZG_SOURCE_DIR) + "/tests/fixtures/resume_tokens/" + name +
+                         ".token");
         std::string t;
         std::getline(in, t);
         REQUIRE_FALSE(t.empty());
         return t;
     };
-    for (const char* name : {"full_data", "incr_data", "compressed_data", "incr_bookmark_data", "full_data_resumed"}) {
+    for (const char* name :
+         {"full_data", "incr_data", "compressed_data", "incr_bookmark_data", "full_data_resumed"}) {
         CAPTURE(name);
         const std::string t = token(name);
         CHECK(run(p, "data", "zfs send -t " + t).allowed);

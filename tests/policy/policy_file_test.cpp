@@ -2,9 +2,9 @@
 #include <algorithm>
 #include <doctest/doctest.h>
 
-#include "policy_file.hpp"
-#include "toml_subset.hpp"
-#include "support.hpp"
+#include "policy/policy_file.hpp"
+#include "policy/toml_subset.hpp"
+#include "tests/support.hpp"
 
 using namespace policy;
 
@@ -13,7 +13,7 @@ const std::string programs = "[programs]\nzfs = \"/sbin/zfs\"\nlzop = \"/usr/bin
 std::string with_identity(const std::string& body) {
     return programs + "[identity.a]\ndatasets = [\"tank/a\"]\npreset = \"syncoid-pull\"\n" + body;
 }
-}  // namespace
+} // namespace
 
 TEST_CASE("a complete policy loads with defaults") {
     const auto r = parse_policy(programs + R"(
@@ -31,7 +31,7 @@ tools = ["lzop"]
     CHECK(id.datasets == std::vector<std::string>{"NIXROOT/home"});
     CHECK(id.preset == Preset::syncoid_pull);
     CHECK(id.snapshot_prefix == "syncoid_");
-    CHECK_FALSE(id.allow_destroy);  // destroying is opt-in
+    CHECK_FALSE(id.allow_destroy); // destroying is opt-in
     CHECK_FALSE(id.raw_only);
     CHECK(r.policy->audit.required);
     CHECK(r.policy->audit.syslog);
@@ -44,17 +44,24 @@ TEST_CASE("every malformed policy is rejected whole, with a message") {
     const Row rows[] = {
         {"", "zfs"},
         {programs, "no [identity"},
-        {"[programs]\nzfs = \"sbin/zfs\"\n[identity.a]\ndatasets=[\"t\"]\npreset=\"read-only\"\n", "absolute"},
-        {"[programs]\nzfs = \"/sbin/../bin/zfs\"\n[identity.a]\ndatasets=[\"t\"]\npreset=\"read-only\"\n", "absolute"},
+        {"[programs]\nzfs = \"sbin/zfs\"\n[identity.a]\ndatasets=[\"t\"]\npreset=\"read-only\"\n",
+         "absolute"},
+        {"[programs]\nzfs = "
+         "\"/sbin/../bin/zfs\"\n[identity.a]\ndatasets=[\"t\"]\npreset=\"read-only\"\n",
+         "absolute"},
         {"[programs]\nzfs = \"/sbin/zfs\"\nsh = \"/bin/sh\"\n", "unknown program"},
         {programs + "[identity.a]\npreset = \"syncoid-pull\"\n", "datasets is required"},
-        {programs + "[identity.a]\ndatasets = []\npreset = \"syncoid-pull\"\n", "must not be empty"},
+        {programs + "[identity.a]\ndatasets = []\npreset = \"syncoid-pull\"\n",
+         "must not be empty"},
         {programs + "[identity.a]\ndatasets = [\"tank/a\"]\n", "preset is required"},
         {with_identity("raw_onyl = true\n"), "unknown key 'raw_onyl'"},
         {programs + "[identity.a]\ndatasets = [\"tank/a\"]\npreset = \"root\"\n", "preset must be"},
-        {programs + "[identity.a]\ndatasets = [\"/tank/a\"]\npreset = \"read-only\"\n", "not a valid dataset"},
-        {programs + "[identity.a]\ndatasets = [\"tank/a%b\"]\npreset = \"read-only\"\n", "not a valid dataset"},
-        {programs + "[identity.a]\ndatasets = \"tank/a\"\npreset = \"read-only\"\n", "list of strings"},
+        {programs + "[identity.a]\ndatasets = [\"/tank/a\"]\npreset = \"read-only\"\n",
+         "not a valid dataset"},
+        {programs + "[identity.a]\ndatasets = [\"tank/a%b\"]\npreset = \"read-only\"\n",
+         "not a valid dataset"},
+        {programs + "[identity.a]\ndatasets = \"tank/a\"\npreset = \"read-only\"\n",
+         "list of strings"},
         {with_identity("tools = [\"sh\"]\n"), "unknown tool"},
         {with_identity("tools = [\"mbuffer\"]\n"), "no path in [programs]"},
         {with_identity("allow_destroy = \"yes\"\n"), "true or false"},
@@ -66,7 +73,8 @@ TEST_CASE("every malformed policy is rejected whole, with a message") {
         {with_identity("") + "[audit]\nrequire = false\n", "unknown key 'require'"},
         {"[programs\n", "line 1"},
         {with_identity("datasets = [\"tank/b\"]\n"), "line"},
-        {programs + "[identity.\"a b\"]\ndatasets = [\"tank/a\"]\npreset = \"read-only\"\n", "identity name"},
+        {programs + "[identity.\"a b\"]\ndatasets = [\"tank/a\"]\npreset = \"read-only\"\n",
+         "identity name"},
     };
     for (const auto& row : rows) {
         CAPTURE(row.text);
@@ -90,8 +98,8 @@ TEST_CASE("render_policy reads back as an equal policy") {
 TEST_CASE("input toml++ 3.3 mishandles is refused before it parses") {
     const std::string ok = with_identity("");
     const std::string_view bad_headers[] = {
-        "[`rograms]\n", "[[[1]]]\n", "[[[a]]]\n", "[[[]]\n", "[[=\n", "[\n", "[ \r\n",
-        "  [\t`x]\n",  "[[ \n",    "[.a]\n",    "[a.]\n", "[a b]\n",
+        "[`rograms]\n", "[[[1]]]\n",  "[[[a]]]\n", "[[[]]\n", "[[=\n",  "[\n",
+        "[ \r\n",       "  [\t`x]\n", "[[ \n",     "[.a]\n",  "[a.]\n", "[a b]\n",
     };
     for (const auto text : bad_headers) {
         CAPTURE(text);
@@ -113,7 +121,8 @@ TEST_CASE("input toml++ 3.3 mishandles is refused before it parses") {
     CHECK(parse_policy("\xEF\xBB\xBF" + ok).error == "line 1: the file must be ASCII");
 
     const std::string_view braces[] = {
-        "x = [}]\n", "x = [1, }]\n", "x = [\n  \"a\",\n}\n]\n", "audit = { syslog = true }\n", "# {\n",
+        "x = [}]\n", "x = [1, }]\n", "x = [\n  \"a\",\n}\n]\n", "audit = { syslog = true }\n",
+        "# {\n",
     };
     for (const auto text : braces) {
         CAPTURE(text);
@@ -127,7 +136,8 @@ TEST_CASE("input toml++ 3.3 mishandles is refused before it parses") {
     // Headers toml++ reports itself, and well-formed ones, are unaffected.
     CHECK_FALSE(parse_policy(ok + "[").ok());
     CHECK_FALSE(parse_policy(ok + "[]\n").ok());
-    const auto quoted = parse_policy(ok + "[identity.'b']\ndatasets = [\"tank/b\"]\npreset = \"read-only\"\n");
+    const auto quoted =
+        parse_policy(ok + "[identity.'b']\ndatasets = [\"tank/b\"]\npreset = \"read-only\"\n");
     REQUIRE_MESSAGE(quoted.ok(), quoted.error);
     CHECK(quoted.policy->identities.contains("b"));
 }

@@ -1,8 +1,8 @@
 // Tests for policy::decode_resume_token: round trips, one row per TokenError, corruption sweeps,
 // and real OpenZFS tokens from tests/fixtures/resume_tokens when that directory has any.
 // Defines no main(); std::filesystem is used here only, never in the library.
-#include "nvlist_builder.hpp"
 #include "policy/resume_token.hpp"
+#include "tests/policy/nvlist_builder.hpp"
 
 #include <doctest/doctest.h>
 

@@ -5,15 +5,15 @@
 
 #include <algorithm>
 
-#include "decide.hpp"
-#include "listing.hpp"
-#include "local_commands.hpp"
-#include "parse.hpp"
-#include "policy/nvlist_builder.hpp"
-#include "policy_file.hpp"
-#include "remote_commands.hpp"
-#include "retention.hpp"
-#include "support.hpp"
+#include "grammar/parse.hpp"
+#include "policy/decide.hpp"
+#include "policy/policy_file.hpp"
+#include "puller/local_commands.hpp"
+#include "puller/remote_commands.hpp"
+#include "puller/retention.hpp"
+#include "tests/policy/nvlist_builder.hpp"
+#include "tests/puller/listing.hpp"
+#include "tests/support.hpp"
 
 using namespace puller;
 using namespace puller_test;
@@ -65,13 +65,14 @@ void check_allowed(const grammar::Invocation& inv, const std::string& identity =
     REQUIRE_MESSAGE(r.ok(), r.error);
     const auto parsed = grammar::parse_command(*r.text);
     REQUIRE_MESSAGE(parsed.ok(), *r.text);
-    const policy::Decision d = policy::decide(*parsed.invocation, the_policy().identities.at(identity), the_policy().programs);
+    const policy::Decision d = policy::decide(
+        *parsed.invocation, the_policy().identities.at(identity), the_policy().programs);
     CHECK_MESSAGE(d.allowed, *r.text, " -> ", d.rule, ": ", d.reason);
     CHECK(d.argv.at(0).at(0).at(0) == "/usr/sbin/zfs");
 }
 
-std::vector<grammar::Invocation> commands_of(const JobPlan& plan, const Inventory& src, const Inventory& dst,
-                                             const PlanOptions& o) {
+std::vector<grammar::Invocation> commands_of(const JobPlan& plan, const Inventory& src,
+                                             const Inventory& dst, const PlanOptions& o) {
     std::vector<grammar::Invocation> out{list_inventory(o.source_root)};
     std::vector<std::string> snaps, held, released;
     for (const auto& p : plan.datasets) {
@@ -86,11 +87,15 @@ std::vector<grammar::Invocation> commands_of(const JobPlan& plan, const Inventor
         }
         if (!p.previous_common.empty()) released.push_back(p.source + "@" + p.previous_common);
         const Retention ret = plan_retention(p, src, dst, o, 1, 1);
-        for (const auto& chain : destroy_chains(ret.source)) out.push_back(destroy_chain(p.source, chain));
+        for (const auto& chain : destroy_chains(ret.source))
+            out.push_back(destroy_chain(p.source, chain));
     }
-    for (const auto& batch : snapshot_batches(snaps)) out.push_back(snapshot_all(batch));
-    for (const auto& batch : snapshot_batches(held)) out.push_back(hold(hold_tag(o.prefix), batch));
-    for (const auto& batch : snapshot_batches(released)) out.push_back(release(hold_tag(o.prefix), batch));
+    for (const auto& batch : snapshot_batches(snaps))
+        out.push_back(snapshot_all(batch));
+    for (const auto& batch : snapshot_batches(held))
+        out.push_back(hold(hold_tag(o.prefix), batch));
+    for (const auto& batch : snapshot_batches(released))
+        out.push_back(release(hold_tag(o.prefix), batch));
     return out;
 }
 
@@ -107,19 +112,24 @@ std::string token_for(std::uint64_t toguid, const std::string& toname, bool raw)
     return policy::test::kernel_token(spec);
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("every command of every plan shape parses back equal and is allowed for preset puller") {
     const std::string root = "NIXROOT/home";
-    std::string src_text = fs(root, 1, 2, 100) + snap(root + "@zfs-puller_1", 11, 10) + snap(root + "@auto 1", 12, 20) +
-                           snap(root + "@zfs-puller_2", 13, 30);
-    // A child with a space in its name, a clone, a volume, an encrypted child, a bookmark-only base.
+    std::string src_text = fs(root, 1, 2, 100) + snap(root + "@zfs-puller_1", 11, 10) +
+                           snap(root + "@auto 1", 12, 20) + snap(root + "@zfs-puller_2", 13, 30);
+    // A child with a space in its name, a clone, a volume, an encrypted child, a bookmark-only
+    // base.
     src_text += fs(root + "/my data", 2, 3, 100) + snap(root + "/my data@zfs-puller_1", 21, 10);
-    src_text += fs(root + "/clone", 3, 40, 100, root + "@auto 1") + snap(root + "/clone@c1", 31, 41);
+    src_text +=
+        fs(root + "/clone", 3, 40, 100, root + "@auto 1") + snap(root + "/clone@c1", 31, 41);
     src_text += vol(root + "/vol", 4, 5, 100) + snap(root + "/vol@zfs-puller_1", 41, 11);
-    src_text += row(root + "/enc", "filesystem", 5, 6, "-", "aes-256-gcm", "100") + snap(root + "/enc@zfs-puller_1", 51, 12);
-    src_text += fs(root + "/bm", 6, 7, 100) + bm(root + "/bm#zfs-puller_0", 60, 8) + snap(root + "/bm@zfs-puller_1", 61, 13);
-    for (int i = 0; i < 14; ++i) src_text += snap(root + "/vol@zfs-puller_x" + std::to_string(100 + i), 400 + i, 50 + i);
+    src_text += row(root + "/enc", "filesystem", 5, 6, "-", "aes-256-gcm", "100") +
+                snap(root + "/enc@zfs-puller_1", 51, 12);
+    src_text += fs(root + "/bm", 6, 7, 100) + bm(root + "/bm#zfs-puller_0", 60, 8) +
+                snap(root + "/bm@zfs-puller_1", 61, 13);
+    for (int i = 0; i < 14; ++i)
+        src_text += snap(root + "/vol@zfs-puller_x" + std::to_string(100 + i), 400 + i, 50 + i);
     const Inventory src = inventory(src_text);
 
     PlanOptions o;
@@ -131,14 +141,16 @@ TEST_CASE("every command of every plan shape parses back equal and is allowed fo
     SUBCASE("first pull (full, clone-aware)") {
         const JobPlan plan = make_plan(src, {}, o);
         REQUIRE(plan.ok());
-        for (const auto& inv : commands_of(plan, src, {}, o)) check_allowed(inv);
+        for (const auto& inv : commands_of(plan, src, {}, o))
+            check_allowed(inv);
     }
     SUBCASE("incremental, from bookmark, with resume tokens, raw") {
-        Inventory dst = inventory(fs("backup/home", 90, 1) + snap("backup/home@zfs-puller_1", 11, 2) + fs("backup/home/my data", 91, 1) +
-                                  snap("backup/home/my data@zfs-puller_1", 21, 2) + fs("backup/home/bm", 92, 1) +
-                                  snap("backup/home/bm@zfs-puller_0", 60, 2) + fs("backup/home/vol", 93, 1) +
-                                  snap("backup/home/vol@zfs-puller_1", 41, 2) + fs("backup/home/enc", 94, 1) +
-                                  snap("backup/home/enc@zfs-puller_1", 51, 2));
+        Inventory dst = inventory(
+            fs("backup/home", 90, 1) + snap("backup/home@zfs-puller_1", 11, 2) +
+            fs("backup/home/my data", 91, 1) + snap("backup/home/my data@zfs-puller_1", 21, 2) +
+            fs("backup/home/bm", 92, 1) + snap("backup/home/bm@zfs-puller_0", 60, 2) +
+            fs("backup/home/vol", 93, 1) + snap("backup/home/vol@zfs-puller_1", 41, 2) +
+            fs("backup/home/enc", 94, 1) + snap("backup/home/enc@zfs-puller_1", 51, 2));
         dst.at("backup/home").resume_token = token_for(12, root + "@auto 1", false);
         dst.at("backup/home/enc").resume_token = token_for(51, root + "/enc@zfs-puller_1", true);
         dst.at("backup/home/enc").snapshots.clear();
@@ -152,13 +164,15 @@ TEST_CASE("every command of every plan shape parses back equal and is allowed fo
             }
         CHECK(saw_bookmark);
         CHECK(saw_resume);
-        for (const auto& inv : commands_of(plan, src, dst, o)) check_allowed(inv);
+        for (const auto& inv : commands_of(plan, src, dst, o))
+            check_allowed(inv);
     }
     SUBCASE("raw = true satisfies a raw_only identity") {
         o.raw = true;
         const JobPlan plan = make_plan(src, {}, o);
         for (const auto& p : plan.datasets)
-            for (const auto& s : p.sends) check_allowed(send(s, false), "puller-raw");
+            for (const auto& s : p.sends)
+                check_allowed(send(s, false), "puller-raw");
     }
 }
 
@@ -172,25 +186,35 @@ TEST_CASE("the self-check rejects what the grammar would read differently") {
     CHECK_FALSE(checked_render(hold("-x", {"NIXROOT/home@zfs-puller_1"})).ok());
     Send bad;
     bad.kind = Send::Kind::full;
-    bad.flags = "cL";   // not in canonical order: the grammar reorders it, so == fails
+    bad.flags = "cL"; // not in canonical order: the grammar reorders it, so == fails
     bad.to = "NIXROOT/home@zfs-puller_1";
     const Rendered r = checked_render(send(bad, false));
     CHECK_FALSE(r.ok());
     CHECK(r.error.find("differently") != std::string::npos);
-    CHECK_FALSE(checked_render(destroy_chain("NIXROOT/home", std::vector<std::string>(12, "zfs-puller_1"))).ok());
-    CHECK(checked_render(destroy_chain("NIXROOT/home", std::vector<std::string>(11, "zfs-puller_1"))).ok());
+    CHECK_FALSE(
+        checked_render(destroy_chain("NIXROOT/home", std::vector<std::string>(12, "zfs-puller_1")))
+            .ok());
+    CHECK(
+        checked_render(destroy_chain("NIXROOT/home", std::vector<std::string>(11, "zfs-puller_1")))
+            .ok());
 }
 
 TEST_CASE("rendered text of the main commands") {
     CHECK(*checked_render(list_inventory("NIXROOT/home")).text ==
-          "zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption,written -- NIXROOT/home");
-    CHECK(*checked_render(snapshot_all({"NIXROOT/home@" + SYNC, "NIXROOT/home/my data@" + SYNC})).text ==
+          "zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption,written -- "
+          "NIXROOT/home");
+    CHECK(*checked_render(snapshot_all({"NIXROOT/home@" + SYNC, "NIXROOT/home/my data@" + SYNC}))
+               .text ==
           "zfs snapshot -- NIXROOT/home@" + SYNC + " 'NIXROOT/home/my data@" + SYNC + "'");
-    CHECK(*checked_render(hold("zfs-puller_keep", {"NIXROOT/home@" + SYNC})).text == "zfs hold -- zfs-puller_keep NIXROOT/home@" + SYNC);
-    CHECK(*checked_render(hold("zfs-puller_keep", {"NIXROOT/home@" + SYNC, "NIXROOT/home/my data@" + SYNC})).text ==
-          "zfs hold -- zfs-puller_keep NIXROOT/home@" + SYNC + " 'NIXROOT/home/my data@" + SYNC + "'");
-    CHECK(*checked_render(release("zfs-puller_keep", {"NIXROOT/home@a", "NIXROOT/home/c@a"})).text ==
-          "zfs release -- zfs-puller_keep NIXROOT/home@a NIXROOT/home/c@a");
+    CHECK(*checked_render(hold("zfs-puller_keep", {"NIXROOT/home@" + SYNC})).text ==
+          "zfs hold -- zfs-puller_keep NIXROOT/home@" + SYNC);
+    CHECK(*checked_render(
+               hold("zfs-puller_keep", {"NIXROOT/home@" + SYNC, "NIXROOT/home/my data@" + SYNC}))
+               .text == "zfs hold -- zfs-puller_keep NIXROOT/home@" + SYNC +
+                            " 'NIXROOT/home/my data@" + SYNC + "'");
+    CHECK(
+        *checked_render(release("zfs-puller_keep", {"NIXROOT/home@a", "NIXROOT/home/c@a"})).text ==
+        "zfs release -- zfs-puller_keep NIXROOT/home@a NIXROOT/home/c@a");
     CHECK(*checked_render(destroy_chain("NIXROOT/home", {"zfs-puller_1", "zfs-puller_2"})).text ==
           "zfs destroy -- NIXROOT/home@zfs-puller_1; zfs destroy -- NIXROOT/home@zfs-puller_2");
     Send s;
@@ -199,8 +223,10 @@ TEST_CASE("rendered text of the main commands") {
     s.flags = "Lce";
     s.from = "NIXROOT/home@a";
     s.to = "NIXROOT/home@b";
-    CHECK(*checked_render(send(s, false)).text == "zfs send -L -c -e -I NIXROOT/home@a -- NIXROOT/home@b");
-    CHECK(*checked_render(send(s, true)).text == "zfs send -L -c -e -nvP -I NIXROOT/home@a -- NIXROOT/home@b");
+    CHECK(*checked_render(send(s, false)).text ==
+          "zfs send -L -c -e -I NIXROOT/home@a -- NIXROOT/home@b");
+    CHECK(*checked_render(send(s, true)).text ==
+          "zfs send -L -c -e -nvP -I NIXROOT/home@a -- NIXROOT/home@b");
 }
 
 TEST_CASE("the puller identity denies syncoid's extra vocabulary") {
@@ -223,8 +249,10 @@ TEST_CASE("the puller identity denies syncoid's extra vocabulary") {
     }
     CHECK(denied > 50);
     // The exact probes named in the brief.
-    for (const char* c : {"exit", "echo -n", "command -v lzop", "zpool get -o value -H feature@extensible_dataset 'tank'",
-                          "sudo zfs send -- tank/data@syncoid_1", "zfs get -Hpd 1 -t snapshot guid,creation 'tank/data'"}) {
+    for (const char* c : {"exit", "echo -n", "command -v lzop",
+                          "zpool get -o value -H feature@extensible_dataset 'tank'",
+                          "sudo zfs send -- tank/data@syncoid_1",
+                          "zfs get -Hpd 1 -t snapshot guid,creation 'tank/data'"}) {
         const auto parsed = grammar::parse_command(c);
         REQUIRE_MESSAGE(parsed.ok(), c);
         CHECK_FALSE(policy::decide(*parsed.invocation, id, the_policy().programs).allowed);
@@ -233,17 +261,20 @@ TEST_CASE("the puller identity denies syncoid's extra vocabulary") {
 
 TEST_CASE("estimate parsing reads the last size line") {
     CHECK(parse_estimate("full\ttank/a@s1\t12345\nsize\t12345\n") == 12345u);
-    CHECK(parse_estimate("incremental\ts1\ttank/a@s2\t10\nincremental\ts2\ttank/a@s3\t20\nsize\t30\n") == 30u);
+    CHECK(parse_estimate(
+              "incremental\ts1\ttank/a@s2\t10\nincremental\ts2\ttank/a@s3\t20\nsize\t30\n") == 30u);
     CHECK_FALSE(parse_estimate("nothing here\n"));
     CHECK_FALSE(parse_estimate("size\t12x\n"));
 }
 
 TEST_CASE("local receive is hardened; -F only when forced") {
     const Argv fsr = receive_argv("/usr/sbin/zfs", "backup/a", DatasetKind::filesystem, false);
-    CHECK(fsr == Argv{"/usr/sbin/zfs", "receive", "-s", "-u", "-x", "mountpoint", "-o", "readonly=on", "-o", "canmount=noauto",
-                      "-o", "setuid=off", "-o", "exec=off", "-o", "devices=off", "--", "backup/a"});
+    CHECK(fsr == Argv{"/usr/sbin/zfs", "receive", "-s", "-u", "-x", "mountpoint", "-o",
+                      "readonly=on", "-o", "canmount=noauto", "-o", "setuid=off", "-o", "exec=off",
+                      "-o", "devices=off", "--", "backup/a"});
     const Argv volr = receive_argv("/usr/sbin/zfs", "backup/v", DatasetKind::volume, true);
-    CHECK(volr == Argv{"/usr/sbin/zfs", "receive", "-s", "-u", "-o", "readonly=on", "-F", "--", "backup/v"});
+    CHECK(volr == Argv{"/usr/sbin/zfs", "receive", "-s", "-u", "-o", "readonly=on", "-F", "--",
+                       "backup/v"});
     CHECK(std::find(fsr.begin(), fsr.end(), "-F") == fsr.end());
 }
 
@@ -255,17 +286,23 @@ TEST_CASE("failed operands of a hold or release batch") {
             "cannot open 'tank/c': dataset does not exist\n";
         const auto f = failed_operands(err, batch);
         REQUIRE(f.size() == 2);
-        CHECK(f[0] == FailedOperand{"tank/a/b@zp_2", "cannot hold snapshot 'tank/a/b@zp_2': tag already exists on this dataset"});
+        CHECK(f[0] ==
+              FailedOperand{
+                  "tank/a/b@zp_2",
+                  "cannot hold snapshot 'tank/a/b@zp_2': tag already exists on this dataset"});
         CHECK(f[1] == FailedOperand{"tank/c@zp_2", "cannot open 'tank/c': dataset does not exist"});
     }
     SUBCASE("a dataset is matched whole, not as a prefix of a longer name") {
-        const auto f = failed_operands("cannot release hold from snapshot 'tank/a/b@zp_2': no such tag on this dataset\n", batch);
+        const auto f = failed_operands(
+            "cannot release hold from snapshot 'tank/a/b@zp_2': no such tag on this dataset\n",
+            batch);
         REQUIRE(f.size() == 1);
         CHECK(f[0].name == "tank/a/b@zp_2");
     }
     SUBCASE("nothing named: every operand counts as failed, with the last line") {
         const auto f = failed_operands("permission denied\nsomething went wrong\n\n", batch);
         REQUIRE(f.size() == 3);
-        for (std::size_t i = 0; i < 3; ++i) CHECK(f[i] == FailedOperand{batch[i], "something went wrong"});
+        for (std::size_t i = 0; i < 3; ++i)
+            CHECK(f[i] == FailedOperand{batch[i], "something went wrong"});
     }
 }

@@ -1,9 +1,9 @@
 // zfs-puller configuration file and command line: strict keys, defaults, validation; progress text.
 #include <doctest/doctest.h>
 
-#include "puller/cli.hpp"
-#include "config.hpp"
-#include "progress.hpp"
+#include "puller/command_line.hpp"
+#include "puller/config.hpp"
+#include "puller/progress.hpp"
 
 using namespace puller;
 
@@ -36,7 +36,7 @@ ssh = "/usr/local/bin/ssh"
 runtime_dir = "/run/zfs-puller"
 )";
 
-}  // namespace
+} // namespace
 
 TEST_CASE("config: jobs inherit [defaults] and override per key") {
     const ConfigResult r = parse_config(good);
@@ -96,51 +96,88 @@ TEST_CASE("config: errors name the problem") {
         std::string text, fragment;
     };
     const Row rows[] = {
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nstrict_host_key_checking = false\n", "unknown key 'strict_host_key_checking'"},
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nrecursiv = true\n", "unknown key 'recursiv'"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nstrict_host_key_checking = "
+                "false\n",
+         "unknown key 'strict_host_key_checking'"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nrecursiv = true\n",
+         "unknown key 'recursiv'"},
         {base + "[jobs.a]\n", "unknown table or key 'jobs'"},
         {base, "no [job.NAME]"},
         {base + "[job.a]\ntarget = \"b/a\"\n", "source"},
         {base + "[job.a]\nsource = \"u@h:tank/a\"\n", "target"},
-        {"[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nssh_key = \"/k\"\n", "known_hosts is required"},
+        {"[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nssh_key = \"/k\"\n",
+         "known_hosts is required"},
         {base + "[job.a]\nsource = \"tank/a\"\ntarget = \"b/a\"\n", "user@host"},
-        {base + "[job.a]\nsource = \"u@-oProxyCommand=x:tank/a\"\ntarget = \"b/a\"\n", "not a valid host"},
+        {base + "[job.a]\nsource = \"u@-oProxyCommand=x:tank/a\"\ntarget = \"b/a\"\n",
+         "not a valid host"},
         {base + "[job.a]\nsource = \"-u@h:tank/a\"\ntarget = \"b/a\"\n", "not a valid user"},
         {base + "[job.a]\nsource = \"u@h:tank/a%b\"\ntarget = \"b/a\"\n", "not a valid dataset"},
         {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/../a\"\n", "not a valid dataset"},
         {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nprefix = \"_x\"\n", "prefix"},
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 0\n", "between 1 and 65535"},
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nkeep_source = -1\n", "digits 0-9 only"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 0\n",
+         "between 1 and 65535"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nkeep_source = -1\n",
+         "digits 0-9 only"},
         // Outside the TOML subset (policy/toml_subset.hpp, integers allowed here): refused
         // before toml++ parses, with a line number.
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 0x16\n", "line 7: an integer is written"},
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 2_222\n", "an integer is written"},
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 22.0\n", "an integer is written"},
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 1979-05-27\n", "an integer is written"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 0x16\n",
+         "line 7: an integer is written"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 2_222\n",
+         "an integer is written"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 22.0\n",
+         "an integer is written"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nport = 1979-05-27\n",
+         "an integer is written"},
         {base + "[job.a]\nsource = { host = \"h\" }\n", "line 5: '{' and '}' are not allowed"},
         {base + "[[job]]\n", "arrays of tables"},
         {base + "# caf\xC3\xA9\n", "line 4: the file must be ASCII"},
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nraw = \"yes\"\n", "true or false"},
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nssh_key = \"relative/key\"\n", "ssh_key must be an absolute path"},
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nknown_hosts = \"/a b\"\n", "known_hosts must be"},
-        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nzfs = \"/a/../zfs\"\n", "zfs must be"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nraw = \"yes\"\n",
+         "true or false"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nssh_key = \"relative/key\"\n",
+         "ssh_key must be an absolute path"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nknown_hosts = \"/a b\"\n",
+         "known_hosts must be"},
+        {base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\nzfs = \"/a/../zfs\"\n",
+         "zfs must be"},
         {"[defaults]\nsource = \"u@h:tank/a\"\n", "belongs in a [job.NAME]"},
         {base + "[job.'a b']\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\n", "job name"},
         {"[job.a\n", "line 1"},
-        {"[programs]\nzpool = \"/sbin/zpool\"\n" + base.substr(0) + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\n", "unknown program 'zpool'"},
-        {"[programs]\nssh = \"ssh\"\n" + base + "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\n", "ssh must be"},
+        {"[programs]\nzpool = \"/sbin/zpool\"\n" + base.substr(0) +
+             "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\n",
+         "unknown program 'zpool'"},
+        {"[programs]\nssh = \"ssh\"\n" + base +
+             "[job.a]\nsource = \"u@h:tank/a\"\ntarget = \"b/a\"\n",
+         "ssh must be"},
     };
     for (const auto& row : rows) {
         const ConfigResult r = parse_config(row.text);
         CHECK_FALSE(r.ok());
-        CHECK_MESSAGE(r.error.find(row.fragment) != std::string::npos, row.fragment, " not in: ", r.error);
+        CHECK_MESSAGE(r.error.find(row.fragment) != std::string::npos, row.fragment,
+                      " not in: ", r.error);
     }
 }
 
 TEST_CASE("cli: pull mode") {
-    const CliResult r = parse_cli({"pull", "zb@nas:tank/home", "backup/home", "--ssh-key", "/k", "--known-hosts=/kh", "--port", "2200",
-                                   "--recursive", "--raw", "--prefix", "pl_", "--keep-source", "5", "--keep-target=0",
-                                   "--force-rollback", "--no-hold", "--dry-run", "--progress", "json"});
+    const CliResult r = parse_cli({"pull",
+                                   "zb@nas:tank/home",
+                                   "backup/home",
+                                   "--ssh-key",
+                                   "/k",
+                                   "--known-hosts=/kh",
+                                   "--port",
+                                   "2200",
+                                   "--recursive",
+                                   "--raw",
+                                   "--prefix",
+                                   "pl_",
+                                   "--keep-source",
+                                   "5",
+                                   "--keep-target=0",
+                                   "--force-rollback",
+                                   "--no-hold",
+                                   "--dry-run",
+                                   "--progress",
+                                   "json"});
     REQUIRE_MESSAGE(r.ok(), r.error);
     const Options& o = *r.options;
     CHECK(o.mode == Options::Mode::pull);
@@ -205,5 +242,7 @@ TEST_CASE("progress text") {
     CHECK(bar.find("50%") != std::string::npos);
     CHECK(bar.find("ETA 10s") != std::string::npos);
     const std::string j = progress_json_line("job", "tank/a", 100, 400, 2);
-    CHECK(j == R"({"event":"progress","job":"job","dataset":"tank/a","bytes":100,"estimate":400,"seconds":2.0,"rate":50,"eta":6})");
+    CHECK(
+        j ==
+        R"({"event":"progress","job":"job","dataset":"tank/a","bytes":100,"estimate":400,"seconds":2.0,"rate":50,"eta":6})");
 }

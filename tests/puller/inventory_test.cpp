@@ -1,15 +1,16 @@
 // Listing parsing, resume tokens, name mapping and the common snapshot by guid (incl. bookmarks).
 #include <doctest/doctest.h>
 
-#include "inventory.hpp"
-#include "listing.hpp"
+#include "puller/inventory.hpp"
+#include "tests/puller/listing.hpp"
 
 using namespace puller;
 using namespace puller_test;
 
 TEST_CASE("listing: datasets, snapshots and bookmarks, sorted by createtxg") {
-    const std::string text = fs("tank/a", 1, 5, 4096) + snap("tank/a@s2", 12, 20, 100) + snap("tank/a@s1", 11, 10, 200) +
-                             bm("tank/a#b1", 11, 10) + vol("tank/a/v", 2, 7) + fs("tank/a/c", 3, 30, 0, "tank/a@s1") +
+    const std::string text = fs("tank/a", 1, 5, 4096) + snap("tank/a@s2", 12, 20, 100) +
+                             snap("tank/a@s1", 11, 10, 200) + bm("tank/a#b1", 11, 10) +
+                             vol("tank/a/v", 2, 7) + fs("tank/a/c", 3, 30, 0, "tank/a@s1") +
                              row("tank/a/e", "filesystem", 4, 40, "-", "aes-256-gcm", "0");
     const Inventory inv = inventory(text);
     REQUIRE(inv.size() == 4);
@@ -75,8 +76,9 @@ TEST_CASE("dataset_within is component-wise; map_name moves a subtree") {
 }
 
 TEST_CASE("common snapshot by guid: newest on the target wins; snapshots beat bookmarks") {
-    const Inventory src = inventory(fs("tank/a", 1, 5) + snap("tank/a@s1", 11, 10) + snap("tank/a@s2", 12, 20) +
-                                    snap("tank/a@s3", 13, 30) + bm("tank/a#s2", 12, 20) + bm("tank/a#old", 9, 3));
+    const Inventory src =
+        inventory(fs("tank/a", 1, 5) + snap("tank/a@s1", 11, 10) + snap("tank/a@s2", 12, 20) +
+                  snap("tank/a@s3", 13, 30) + bm("tank/a#s2", 12, 20) + bm("tank/a#old", 9, 3));
     const Dataset& a = src.at("tank/a");
     // Target snapshot names do not matter, only guids (a renamed snapshot still counts).
     SUBCASE("newest shared snapshot") {

@@ -6,24 +6,28 @@
 #include <cstdint>
 #include <string>
 
-#include "inventory.hpp"
+#include "puller/inventory.hpp"
 
 namespace puller_test {
 
 // One `name type guid createtxg origin encryption written` line.
-inline std::string row(const std::string& name, const std::string& type, std::uint64_t guid, std::uint64_t txg,
-                       const std::string& origin = "-", const std::string& enc = "off", const std::string& written = "0") {
-    return name + "\t" + type + "\t" + std::to_string(guid) + "\t" + std::to_string(txg) + "\t" + origin + "\t" + enc +
-           "\t" + written + "\n";
+inline std::string row(const std::string& name, const std::string& type, std::uint64_t guid,
+                       std::uint64_t txg, const std::string& origin = "-",
+                       const std::string& enc = "off", const std::string& written = "0") {
+    return name + "\t" + type + "\t" + std::to_string(guid) + "\t" + std::to_string(txg) + "\t" +
+           origin + "\t" + enc + "\t" + written + "\n";
 }
-inline std::string fs(const std::string& name, std::uint64_t guid, std::uint64_t txg, std::uint64_t written = 0,
-                      const std::string& origin = "-", const std::string& enc = "off") {
+inline std::string fs(const std::string& name, std::uint64_t guid, std::uint64_t txg,
+                      std::uint64_t written = 0, const std::string& origin = "-",
+                      const std::string& enc = "off") {
     return row(name, "filesystem", guid, txg, origin, enc, std::to_string(written));
 }
-inline std::string vol(const std::string& name, std::uint64_t guid, std::uint64_t txg, std::uint64_t written = 0) {
+inline std::string vol(const std::string& name, std::uint64_t guid, std::uint64_t txg,
+                       std::uint64_t written = 0) {
     return row(name, "volume", guid, txg, "-", "off", std::to_string(written));
 }
-inline std::string snap(const std::string& name, std::uint64_t guid, std::uint64_t txg, std::uint64_t written = 1000) {
+inline std::string snap(const std::string& name, std::uint64_t guid, std::uint64_t txg,
+                        std::uint64_t written = 1000) {
     return row(name, "snapshot", guid, txg, "-", "off", std::to_string(written));
 }
 inline std::string bm(const std::string& name, std::uint64_t guid, std::uint64_t txg) {
@@ -36,4 +40,4 @@ inline puller::Inventory inventory(const std::string& text) {
     return *r.inventory;
 }
 
-}  // namespace puller_test
+} // namespace puller_test

@@ -2,9 +2,9 @@
 // unrelated targets, raw/encrypted flags, ordering.
 #include <doctest/doctest.h>
 
-#include "listing.hpp"
-#include "plan.hpp"
-#include "policy/nvlist_builder.hpp"
+#include "puller/plan.hpp"
+#include "tests/policy/nvlist_builder.hpp"
+#include "tests/puller/listing.hpp"
 
 using namespace puller;
 using namespace puller_test;
@@ -13,7 +13,8 @@ namespace {
 
 const std::string SYNC = "zfs-puller_20240102T030405Z";
 
-PlanOptions opts(const std::string& src = "tank/a", const std::string& dst = "backup/a", bool recursive = false) {
+PlanOptions opts(const std::string& src = "tank/a", const std::string& dst = "backup/a",
+                 bool recursive = false) {
     PlanOptions o;
     o.source_root = src;
     o.target_root = dst;
@@ -35,9 +36,10 @@ DatasetPlan named(const JobPlan& p, const std::string& source) {
     return p.datasets.front();
 }
 
-const std::string two_snaps = fs("tank/a", 1, 5, 4096) + snap("tank/a@s1", 11, 10, 100) + snap("tank/a@s2", 12, 20, 200);
+const std::string two_snaps =
+    fs("tank/a", 1, 5, 4096) + snap("tank/a@s1", 11, 10, 100) + snap("tank/a@s2", 12, 20, 200);
 
-}  // namespace
+} // namespace
 
 TEST_CASE("SYNC snapshot names are <prefix><UTC timestamp>") {
     CHECK(sync_snapshot_name("zfs-puller_", 1704164645) == "zfs-puller_20240102T030405Z");
@@ -62,7 +64,7 @@ TEST_CASE("first pull: full of the oldest snapshot, then -I to the SYNC snapshot
     CHECK(p.sends[1].from == "tank/a@s1");
     CHECK(p.sends[1].to == "tank/a@" + SYNC);
     CHECK(p.sends[1].brings == std::vector<std::string>{"s2", SYNC});
-    CHECK(p.sends[1].estimate == 200 + 4096);   // written of s2 plus what the SYNC snapshot captures
+    CHECK(p.sends[1].estimate == 200 + 4096); // written of s2 plus what the SYNC snapshot captures
     CHECK_FALSE(p.sends[1].remote_estimate);
 }
 
@@ -87,8 +89,10 @@ TEST_CASE("incremental: -I from the common snapshot") {
 }
 
 TEST_CASE("no change: newest source snapshot on the target and nothing written -> skip") {
-    const std::string src = fs("tank/a", 1, 5, 0) + snap("tank/a@s1", 11, 10) + snap("tank/a@zfs-puller_x", 12, 20);
-    const Inventory dst = inventory(fs("backup/a", 50, 100) + snap("backup/a@s1", 11, 110) + snap("backup/a@zfs-puller_x", 12, 120));
+    const std::string src =
+        fs("tank/a", 1, 5, 0) + snap("tank/a@s1", 11, 10) + snap("tank/a@zfs-puller_x", 12, 20);
+    const Inventory dst = inventory(fs("backup/a", 50, 100) + snap("backup/a@s1", 11, 110) +
+                                    snap("backup/a@zfs-puller_x", 12, 120));
     const auto& p = only(make_plan(inventory(src), dst, opts()));
     CHECK(p.action == Action::skip);
     CHECK_FALSE(p.sync_snapshot);
@@ -103,7 +107,8 @@ TEST_CASE("no change: newest source snapshot on the target and nothing written -
         CHECK(q.sync_snapshot);
     }
     SUBCASE("bytes written since the newest snapshot -> transfer") {
-        const std::string changed = fs("tank/a", 1, 5, 8192) + snap("tank/a@s1", 11, 10) + snap("tank/a@zfs-puller_x", 12, 20);
+        const std::string changed = fs("tank/a", 1, 5, 8192) + snap("tank/a@s1", 11, 10) +
+                                    snap("tank/a@zfs-puller_x", 12, 20);
         const auto& q = only(make_plan(inventory(changed), dst, opts()));
         CHECK(q.action == Action::transfer);
         REQUIRE(q.sends.size() == 1);
@@ -118,11 +123,11 @@ TEST_CASE("no change: newest source snapshot on the target and nothing written -
 
 TEST_CASE("from a bookmark: -i DS#BM DS@next, then -I") {
     // The target has s1 (guid 11); the source destroyed s1 but kept bookmark #s1.
-    const std::string src = fs("tank/a", 1, 5, 10) + bm("tank/a#s1", 11, 10) + snap("tank/a@s2", 12, 20, 300) +
-                            snap("tank/a@s3", 13, 30, 400);
+    const std::string src = fs("tank/a", 1, 5, 10) + bm("tank/a#s1", 11, 10) +
+                            snap("tank/a@s2", 12, 20, 300) + snap("tank/a@s3", 13, 30, 400);
     const Inventory dst = inventory(fs("backup/a", 50, 100) + snap("backup/a@s1", 11, 110));
     const auto& p = only(make_plan(inventory(src), dst, opts()));
-    CHECK(p.previous_common.empty());   // a bookmark cannot be held or released
+    CHECK(p.previous_common.empty()); // a bookmark cannot be held or released
     REQUIRE(p.sends.size() == 2);
     CHECK_FALSE(p.sends[0].intermediates);
     CHECK(p.sends[0].from == "tank/a#s1");
@@ -133,7 +138,8 @@ TEST_CASE("from a bookmark: -i DS#BM DS@next, then -I") {
     CHECK(p.sends[1].to == "tank/a@" + SYNC);
 
     SUBCASE("no snapshot after the bookmark: straight to the SYNC snapshot") {
-        const auto& q = only(make_plan(inventory(fs("tank/a", 1, 5, 10) + bm("tank/a#s1", 11, 10)), dst, opts()));
+        const auto& q = only(
+            make_plan(inventory(fs("tank/a", 1, 5, 10) + bm("tank/a#s1", 11, 10)), dst, opts()));
         REQUIRE(q.sends.size() == 1);
         CHECK(q.sends[0].from == "tank/a#s1");
         CHECK(q.sends[0].to == "tank/a@" + SYNC);
@@ -142,14 +148,17 @@ TEST_CASE("from a bookmark: -i DS#BM DS@next, then -I") {
 
 TEST_CASE("recursive with a clone: origin before clone, clone-aware -i from the origin") {
     // tank/data/a is a clone of tank/data/z@base: z must arrive first despite name order.
-    const std::string src = fs("tank/data", 1, 2, 10) + fs("tank/data/z", 2, 3, 10) + snap("tank/data/z@base", 21, 4) +
-                            fs("tank/data/a", 3, 5, 10, "tank/data/z@base") + snap("tank/data/a@c1", 31, 6) +
-                            fs("tank/data/a/kid", 4, 7, 10);
+    const std::string src = fs("tank/data", 1, 2, 10) + fs("tank/data/z", 2, 3, 10) +
+                            snap("tank/data/z@base", 21, 4) +
+                            fs("tank/data/a", 3, 5, 10, "tank/data/z@base") +
+                            snap("tank/data/a@c1", 31, 6) + fs("tank/data/a/kid", 4, 7, 10);
     const JobPlan plan = make_plan(inventory(src), {}, opts("tank/data", "backup/data", true));
     REQUIRE(plan.ok());
     std::vector<std::string> order;
-    for (const auto& d : plan.datasets) order.push_back(d.source);
-    CHECK(order == std::vector<std::string>{"tank/data", "tank/data/z", "tank/data/a", "tank/data/a/kid"});
+    for (const auto& d : plan.datasets)
+        order.push_back(d.source);
+    CHECK(order ==
+          std::vector<std::string>{"tank/data", "tank/data/z", "tank/data/a", "tank/data/a/kid"});
 
     const auto& clone = named(plan, "tank/data/a");
     CHECK(clone.target == "backup/data/a");
@@ -164,7 +173,8 @@ TEST_CASE("recursive with a clone: origin before clone, clone-aware -i from the 
     CHECK(named(plan, "tank/data").depends_on.empty());
 
     SUBCASE("origin already on the target: no dependency on the origin's transfer") {
-        const Inventory dst = inventory(fs("backup/data", 9, 9) + fs("backup/data/z", 8, 9) + snap("backup/data/z@base", 21, 10));
+        const Inventory dst = inventory(fs("backup/data", 9, 9) + fs("backup/data/z", 8, 9) +
+                                        snap("backup/data/z@base", 21, 10));
         const JobPlan p2 = make_plan(inventory(src), dst, opts("tank/data", "backup/data", true));
         const auto& c2 = named(p2, "tank/data/a");
         CHECK(c2.sends.at(0).from == "tank/data/z@base");
@@ -212,7 +222,7 @@ TEST_CASE("resume: -t TOKEN first, then -I from the snapshot it completes") {
         Inventory d2;
         Dataset hidden;
         hidden.name = "backup/a";
-        hidden.written = 123456;   // an inconsistent dataset; not a divergence
+        hidden.written = 123456; // an inconsistent dataset; not a divergence
         hidden.resume_token = token;
         d2.emplace("backup/a", hidden);
         const auto& q = only(make_plan(inventory(two_snaps), d2, opts()));
@@ -222,7 +232,8 @@ TEST_CASE("resume: -t TOKEN first, then -I from the snapshot it completes") {
         CHECK(q.sends[1].from == "tank/a@s2");
     }
     SUBCASE("resume completes the newest snapshot and nothing else changed") {
-        const std::string quiet = fs("tank/a", 1, 5, 0) + snap("tank/a@s1", 11, 10) + snap("tank/a@s2", 12, 20);
+        const std::string quiet =
+            fs("tank/a", 1, 5, 0) + snap("tank/a@s1", 11, 10) + snap("tank/a@s2", 12, 20);
         const auto& q = only(make_plan(inventory(quiet), dst, opts()));
         CHECK(q.action == Action::transfer);
         CHECK_FALSE(q.sync_snapshot);
@@ -246,7 +257,8 @@ TEST_CASE("resume: -t TOKEN first, then -I from the snapshot it completes") {
 
 TEST_CASE("divergence is refused with a clear message; --force-rollback rolls back") {
     SUBCASE("newer target snapshots") {
-        const Inventory dst = inventory(fs("backup/a", 50, 100) + snap("backup/a@s1", 11, 110) + snap("backup/a@mine", 99, 120));
+        const Inventory dst = inventory(fs("backup/a", 50, 100) + snap("backup/a@s1", 11, 110) +
+                                        snap("backup/a@mine", 99, 120));
         const auto& p = only(make_plan(inventory(two_snaps), dst, opts()));
         CHECK(p.action == Action::refuse);
         CHECK(p.sends.empty());
@@ -263,10 +275,12 @@ TEST_CASE("divergence is refused with a clear message; --force-rollback rolls ba
         CHECK(f.sends.at(0).from == "tank/a@s1");
     }
     SUBCASE("written on the target since its newest snapshot") {
-        const Inventory dst = inventory(fs("backup/a", 50, 100, 65536) + snap("backup/a@s2", 12, 110));
-        const std::string quiet = fs("tank/a", 1, 5, 0) + snap("tank/a@s1", 11, 10) + snap("tank/a@s2", 12, 20);
+        const Inventory dst =
+            inventory(fs("backup/a", 50, 100, 65536) + snap("backup/a@s2", 12, 110));
+        const std::string quiet =
+            fs("tank/a", 1, 5, 0) + snap("tank/a@s1", 11, 10) + snap("tank/a@s2", 12, 20);
         const auto& p = only(make_plan(inventory(quiet), dst, opts()));
-        CHECK(p.action == Action::refuse);   // even though the source did not change
+        CHECK(p.action == Action::refuse); // even though the source did not change
         CHECK(p.reason.find("65536 bytes were written") != std::string::npos);
         PlanOptions o = opts();
         o.force_rollback = true;
@@ -297,7 +311,8 @@ TEST_CASE("divergence is refused with a clear message; --force-rollback rolls ba
 }
 
 TEST_CASE("raw sends for encrypted datasets or raw = true; volumes keep their kind") {
-    const std::string src = fs("tank/a", 1, 2, 10) + row("tank/a/enc", "filesystem", 2, 3, "-", "aes-256-gcm", "10") +
+    const std::string src = fs("tank/a", 1, 2, 10) +
+                            row("tank/a/enc", "filesystem", 2, 3, "-", "aes-256-gcm", "10") +
                             vol("tank/a/vol", 3, 4, 10);
     const JobPlan p = make_plan(inventory(src), {}, opts("tank/a", "backup/a", true));
     CHECK(named(p, "tank/a").sends.at(0).flags == "Lce");
@@ -306,7 +321,8 @@ TEST_CASE("raw sends for encrypted datasets or raw = true; volumes keep their ki
     CHECK(named(p, "tank/a/vol").kind == DatasetKind::volume);
     PlanOptions o = opts("tank/a", "backup/a", true);
     o.raw = true;
-    for (const auto& d : make_plan(inventory(src), {}, o).datasets) CHECK(d.sends.at(0).flags == "w");
+    for (const auto& d : make_plan(inventory(src), {}, o).datasets)
+        CHECK(d.sends.at(0).flags == "w");
 }
 
 TEST_CASE("a SYNC snapshot name without the prefix is a planning error") {

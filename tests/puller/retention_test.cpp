@@ -2,8 +2,8 @@
 // never a snapshot without the prefix; destroy chains fit the grammar's limit.
 #include <doctest/doctest.h>
 
-#include "listing.hpp"
-#include "retention.hpp"
+#include "puller/retention.hpp"
+#include "tests/puller/listing.hpp"
 
 using namespace puller;
 using namespace puller_test;
@@ -11,7 +11,7 @@ using namespace puller_test;
 namespace {
 const std::string P = "zfs-puller_";
 using Names = std::vector<std::string>;
-}  // namespace
+} // namespace
 
 TEST_CASE("select_destroy table") {
     struct Row {
@@ -23,23 +23,29 @@ TEST_CASE("select_destroy table") {
     const Row rows[] = {
         {{"zfs-puller_1", "zfs-puller_2", "zfs-puller_3"}, 2, {}, {"zfs-puller_1"}},
         {{"zfs-puller_1", "zfs-puller_2", "zfs-puller_3"}, 3, {}, {}},
-        {{"zfs-puller_1", "zfs-puller_2", "zfs-puller_3"}, 0, {}, {}},          // 0: never destroy
-        {{"autosnap_1", "zfs-puller_1", "manual", "zfs-puller_2", "zfs-puller_3"}, 1, {}, {"zfs-puller_1", "zfs-puller_2"}},
-        {{"autosnap_1", "autosnap_2", "autosnap_3"}, 1, {}, {}},               // never foreign
+        {{"zfs-puller_1", "zfs-puller_2", "zfs-puller_3"}, 0, {}, {}}, // 0: never destroy
+        {{"autosnap_1", "zfs-puller_1", "manual", "zfs-puller_2", "zfs-puller_3"},
+         1,
+         {},
+         {"zfs-puller_1", "zfs-puller_2"}},
+        {{"autosnap_1", "autosnap_2", "autosnap_3"}, 1, {}, {}}, // never foreign
         {{"zfs-puller_1", "zfs-puller_2", "zfs-puller_3"}, 1, {"zfs-puller_1"}, {"zfs-puller_2"}},
-        {{"zfs-pullerX", "zfs-puller_1"}, 1, {}, {}},                           // prefix is literal
+        {{"zfs-pullerX", "zfs-puller_1"}, 1, {}, {}}, // prefix is literal
         {{}, 1, {}, {}},
     };
-    for (const auto& r : rows) CHECK(select_destroy(r.snaps, P, r.keep, r.protect) == r.expected);
+    for (const auto& r : rows)
+        CHECK(select_destroy(r.snaps, P, r.keep, r.protect) == r.expected);
 }
 
 TEST_CASE("plan_retention: both sides after a transfer") {
     const std::string sync = P + "5";
-    const Inventory src = inventory(fs("tank/a", 1, 2, 10) + snap("tank/a@" + P + "1", 11, 10) + snap("tank/a@auto", 12, 20) +
-                                    snap("tank/a@" + P + "2", 13, 30) + snap("tank/a@" + P + "3", 14, 40));
-    const Inventory dst = inventory(fs("backup/a", 9, 9) + snap("backup/a@old", 90, 5) + snap("backup/a@" + P + "1", 11, 10) +
-                                    snap("backup/a@auto", 12, 20) + snap("backup/a@" + P + "2", 13, 30) +
-                                    snap("backup/a@" + P + "3", 14, 40));
+    const Inventory src = inventory(
+        fs("tank/a", 1, 2, 10) + snap("tank/a@" + P + "1", 11, 10) + snap("tank/a@auto", 12, 20) +
+        snap("tank/a@" + P + "2", 13, 30) + snap("tank/a@" + P + "3", 14, 40));
+    const Inventory dst =
+        inventory(fs("backup/a", 9, 9) + snap("backup/a@old", 90, 5) +
+                  snap("backup/a@" + P + "1", 11, 10) + snap("backup/a@auto", 12, 20) +
+                  snap("backup/a@" + P + "2", 13, 30) + snap("backup/a@" + P + "3", 14, 40));
     PlanOptions o;
     o.source_root = "tank/a";
     o.target_root = "backup/a";
@@ -50,8 +56,8 @@ TEST_CASE("plan_retention: both sides after a transfer") {
     REQUIRE(p.action == Action::transfer);
 
     const Retention r = plan_retention(p, src, dst, o, 2, 3);
-    CHECK(r.source == Names{P + "1", P + "2"});   // keeps 3 and the new sync snapshot
-    CHECK(r.target == Names{P + "1"});            // keeps 2, 3, sync; never old/auto
+    CHECK(r.source == Names{P + "1", P + "2"}); // keeps 3 and the new sync snapshot
+    CHECK(r.target == Names{P + "1"});          // keeps 2, 3, sync; never old/auto
 
     CHECK(plan_retention(p, src, dst, o, 0, 0) == Retention{});
     // keep = 1 keeps the newest, which is also the protected newest common snapshot.
@@ -60,28 +66,32 @@ TEST_CASE("plan_retention: both sides after a transfer") {
 
 TEST_CASE("plan_retention: the newest common snapshot survives even when keep would drop it") {
     // Unchanged dataset whose newest common snapshot is foreign-free and older own ones exist.
-    const Inventory src = inventory(fs("tank/a", 1, 2, 0) + snap("tank/a@" + P + "1", 11, 10) + snap("tank/a@" + P + "2", 12, 20) +
-                                    snap("tank/a@" + P + "later", 13, 30));
+    const Inventory src =
+        inventory(fs("tank/a", 1, 2, 0) + snap("tank/a@" + P + "1", 11, 10) +
+                  snap("tank/a@" + P + "2", 12, 20) + snap("tank/a@" + P + "later", 13, 30));
     // The target only got up to P2 (P"later" was made by hand and is newer on the source).
-    const Inventory dst = inventory(fs("backup/a", 9, 9) + snap("backup/a@" + P + "1", 11, 10) + snap("backup/a@" + P + "2", 12, 20));
+    const Inventory dst = inventory(fs("backup/a", 9, 9) + snap("backup/a@" + P + "1", 11, 10) +
+                                    snap("backup/a@" + P + "2", 12, 20));
     DatasetPlan p;
     p.source = "tank/a";
     p.target = "backup/a";
     p.action = Action::skip;
-    p.newest = P + "1";   // pretend the newest common were the oldest
+    p.newest = P + "1"; // pretend the newest common were the oldest
     PlanOptions o;
     o.source_root = "tank/a";
     o.target_root = "backup/a";
     o.sync_snapshot = P + "9";
     const Retention r = plan_retention(p, src, dst, o, 1, 1);
     CHECK(r.source == Names{P + "2"});
-    CHECK(r.target.empty());   // P1 is protected, P2 is kept
+    CHECK(r.target.empty()); // P1 is protected, P2 is kept
 }
 
 TEST_CASE("plan_retention: clone origins are never destroyed on either side") {
-    const Inventory src = inventory(fs("tank/a", 1, 2, 10) + snap("tank/a@" + P + "1", 11, 10) + snap("tank/a@" + P + "2", 12, 20) +
-                                    fs("tank/c", 3, 25, 0, "tank/a@" + P + "1"));
-    const Inventory dst = inventory(fs("backup/a", 9, 9) + snap("backup/a@" + P + "1", 11, 10) + snap("backup/a@" + P + "2", 12, 20));
+    const Inventory src =
+        inventory(fs("tank/a", 1, 2, 10) + snap("tank/a@" + P + "1", 11, 10) +
+                  snap("tank/a@" + P + "2", 12, 20) + fs("tank/c", 3, 25, 0, "tank/a@" + P + "1"));
+    const Inventory dst = inventory(fs("backup/a", 9, 9) + snap("backup/a@" + P + "1", 11, 10) +
+                                    snap("backup/a@" + P + "2", 12, 20));
     PlanOptions o;
     o.source_root = "tank/a";
     o.target_root = "backup/a";
@@ -94,7 +104,8 @@ TEST_CASE("plan_retention: clone origins are never destroyed on either side") {
 
 TEST_CASE("destroy chains hold at most 11 snapshots") {
     Names many;
-    for (int i = 0; i < 25; ++i) many.push_back(P + std::to_string(i));
+    for (int i = 0; i < 25; ++i)
+        many.push_back(P + std::to_string(i));
     const auto chains = destroy_chains(many);
     REQUIRE(chains.size() == 3);
     CHECK(chains[0].size() == 11);

@@ -5,9 +5,9 @@
 #include <cerrno>
 #include <sys/wait.h>
 
-#include "lines.hpp"
-#include "process.hpp"
-#include "transfer.hpp"
+#include "puller/lines.hpp"
+#include "puller/spawn.hpp"
+#include "puller/transfer.hpp"
 
 using namespace puller;
 
@@ -25,11 +25,12 @@ bool no_children_left() {
     return ::waitpid(-1, nullptr, WNOHANG) == -1 && errno == ECHILD;
 }
 
-}  // namespace
+} // namespace
 
 TEST_CASE("relay: every byte arrives and is counted") {
     Progress p = quiet();
-    const TransferResult r = relay({"/usr/bin/head", "-c", "12345678", "/dev/urandom"}, {"/usr/bin/wc", "-c"}, p);
+    const TransferResult r =
+        relay({"/usr/bin/head", "-c", "12345678", "/dev/urandom"}, {"/usr/bin/wc", "-c"}, p);
     CHECK_MESSAGE(r.ok, r.error);
     CHECK(r.bytes == 12345678u);
     CHECK(r.send_status == 0);
@@ -39,7 +40,9 @@ TEST_CASE("relay: every byte arrives and is counted") {
 
 TEST_CASE("relay: a failing receiver is named and the sender is stopped") {
     Progress p = quiet();
-    const TransferResult r = relay({"/usr/bin/yes"}, {"/bin/sh", "-c", "head -c 100000 >/dev/null; echo 'cannot receive: boom' >&2; exit 1"}, p);
+    const TransferResult r = relay(
+        {"/usr/bin/yes"},
+        {"/bin/sh", "-c", "head -c 100000 >/dev/null; echo 'cannot receive: boom' >&2; exit 1"}, p);
     CHECK_FALSE(r.ok);
     CHECK(r.receive_status == 1);
     CHECK(r.error.find("zfs receive failed") != std::string::npos);
@@ -49,7 +52,9 @@ TEST_CASE("relay: a failing receiver is named and the sender is stopped") {
 
 TEST_CASE("relay: a failing sender is named") {
     Progress p = quiet();
-    const TransferResult r = relay({"/bin/sh", "-c", "echo 'zfs-gatekeeper: command not permitted' >&2; exit 126"}, {"/usr/bin/wc", "-c"}, p);
+    const TransferResult r =
+        relay({"/bin/sh", "-c", "echo 'zfs-gatekeeper: command not permitted' >&2; exit 126"},
+              {"/usr/bin/wc", "-c"}, p);
     CHECK_FALSE(r.ok);
     CHECK(r.send_status == 126);
     CHECK(r.error == "remote send failed (status 126): zfs-gatekeeper: command not permitted");

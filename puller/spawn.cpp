@@ -1,6 +1,6 @@
 // fork/execve with a fixed environment. Between fork and execve the child only rearranges fds,
 // resets signals and asks to be killed with its parent; nothing there allocates.
-#include "process.hpp"
+#include "puller/spawn.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -20,7 +20,9 @@ namespace {
 // The children's whole environment: the C locale keeps zfs output parseable.
 const char* const fixed_env[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL=C", nullptr};
 
-void on_signal(int sig) { g_signal = sig; }
+void on_signal(int sig) {
+    g_signal = sig;
+}
 
 // Move `fd` to `target` in the child; -1 opens /dev/null.
 bool place(int fd, int target, int devnull) {
@@ -32,17 +34,17 @@ bool place(int fd, int target, int devnull) {
     return ::dup2(from, target) == target;
 }
 
-}  // namespace
+} // namespace
 
 void install_signal_handlers() {
-    struct sigaction sa{};
+    struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sa.sa_flags = 0;  // no SA_RESTART: poll()/waitpid() return EINTR so loops notice
+    sa.sa_flags = 0; // no SA_RESTART: poll()/waitpid() return EINTR so loops notice
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
     ::sigaction(SIGHUP, &sa, nullptr);
-    ::signal(SIGPIPE, SIG_IGN);  // a dead zfs receive shows up as EPIPE, not as our death
+    ::signal(SIGPIPE, SIG_IGN); // a dead zfs receive shows up as EPIPE, not as our death
 }
 
 pid_t spawn(const Argv& argv, int in_fd, int out_fd, int err_fd) {
@@ -51,7 +53,8 @@ pid_t spawn(const Argv& argv, int in_fd, int out_fd, int err_fd) {
         return -1;
     }
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : argv)
+        args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0) return -1;
@@ -73,9 +76,10 @@ pid_t spawn(const Argv& argv, int in_fd, int out_fd, int err_fd) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) ::signal(sig, SIG_DFL);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE})
+        ::signal(sig, SIG_DFL);
     ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-    if (::getppid() != parent) ::_exit(127);  // the parent died before PDEATHSIG was armed
+    if (::getppid() != parent) ::_exit(127); // the parent died before PDEATHSIG was armed
     ::execve(args[0], args.data(), const_cast<char* const*>(fixed_env));
     ::_exit(127);
 }
@@ -114,7 +118,7 @@ Captured run_capture(const Argv& argv) {
     char buf[65536];
     while (open_fds > 0) {
         if (::poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue;  // the caller checks g_signal after we return
+            if (errno == EINTR) continue; // the caller checks g_signal after we return
             break;
         }
         for (int i = 0; i < 2; ++i) {
@@ -139,16 +143,21 @@ std::string display(const Argv& argv) {
     std::string out;
     for (const auto& a : argv) {
         if (!out.empty()) out += ' ';
-        const bool plain = !a.empty() && a.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@%+=:,./_-#") == std::string::npos;
+        const bool plain =
+            !a.empty() &&
+            a.find_first_not_of(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@%+=:,./_-#") ==
+                std::string::npos;
         if (plain) {
             out += a;
         } else {
             out += '\'';
-            for (char ch : a) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
+            for (char ch : a)
+                out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
             out += '\'';
         }
     }
     return out;
 }
 
-}  // namespace puller
+} // namespace puller

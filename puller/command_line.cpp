@@ -1,5 +1,5 @@
 // Option parsing: `--name VALUE` or `--name=VALUE`; unknown options are errors.
-#include "cli.hpp"
+#include "puller/command_line.hpp"
 
 #include <charconv>
 #include <set>
@@ -14,11 +14,12 @@ std::optional<long long> to_int(const std::string& s) {
     return v;
 }
 
-const std::set<std::string> pull_only{"--ssh-key", "--known-hosts", "--port", "--recursive", "--raw",
-                                      "--prefix", "--keep-source", "--keep-target", "--no-hold",
-                                      "--bookmark", "--always-snapshot", "--zfs", "--ssh", "--runtime-dir"};
+const std::set<std::string> pull_only{
+    "--ssh-key",         "--known-hosts", "--port",        "--recursive",  "--raw",
+    "--prefix",          "--keep-source", "--keep-target", "--no-hold",    "--bookmark",
+    "--always-snapshot", "--zfs",         "--ssh",         "--runtime-dir"};
 
-}  // namespace
+} // namespace
 
 std::string usage_text() {
     return R"(usage: zfs-puller [--config FILE] [--job NAME]... [--dry-run] [--verbose] [--force-rollback] [--progress MODE]
@@ -77,17 +78,28 @@ CliResult parse_cli(const std::vector<std::string>& args) {
         if (pull_only.contains(a)) saw_pull_option = true;
 
         std::string v;
-        if (a == "--help" || a == "-h") o.mode = Options::Mode::help;
-        else if (a == "--version") o.mode = Options::Mode::version;
-        else if (a == "--check") o.mode = Options::Mode::check;
-        else if (a == "--dry-run" && flag_only()) o.dry_run = true;
-        else if ((a == "--verbose" || a == "-v") && flag_only()) o.verbose = true;
-        else if (a == "--force-rollback" && flag_only()) o.force_rollback = true;
-        else if (a == "--recursive" && flag_only()) o.pull.recursive = true;
-        else if (a == "--raw" && flag_only()) o.pull.raw = true;
-        else if (a == "--no-hold" && flag_only()) o.pull.hold = false;
-        else if (a == "--bookmark" && flag_only()) o.pull.bookmark = true;
-        else if (a == "--always-snapshot" && flag_only()) o.pull.always_snapshot = true;
+        if (a == "--help" || a == "-h")
+            o.mode = Options::Mode::help;
+        else if (a == "--version")
+            o.mode = Options::Mode::version;
+        else if (a == "--check")
+            o.mode = Options::Mode::check;
+        else if (a == "--dry-run" && flag_only())
+            o.dry_run = true;
+        else if ((a == "--verbose" || a == "-v") && flag_only())
+            o.verbose = true;
+        else if (a == "--force-rollback" && flag_only())
+            o.force_rollback = true;
+        else if (a == "--recursive" && flag_only())
+            o.pull.recursive = true;
+        else if (a == "--raw" && flag_only())
+            o.pull.raw = true;
+        else if (a == "--no-hold" && flag_only())
+            o.pull.hold = false;
+        else if (a == "--bookmark" && flag_only())
+            o.pull.bookmark = true;
+        else if (a == "--always-snapshot" && flag_only())
+            o.pull.always_snapshot = true;
         else if (a == "--config") {
             if (!need(o.config_path)) return fail("--config needs a file");
         } else if (a == "--job") {
@@ -95,11 +107,16 @@ CliResult parse_cli(const std::vector<std::string>& args) {
             o.jobs.push_back(v);
         } else if (a == "--progress") {
             if (!need(v)) return fail("--progress needs a mode");
-            if (v == "auto") o.progress = ProgressMode::automatic;
-            else if (v == "bar") o.progress = ProgressMode::bar;
-            else if (v == "json") o.progress = ProgressMode::json;
-            else if (v == "none") o.progress = ProgressMode::none;
-            else return fail("--progress must be auto, bar, json or none");
+            if (v == "auto")
+                o.progress = ProgressMode::automatic;
+            else if (v == "bar")
+                o.progress = ProgressMode::bar;
+            else if (v == "json")
+                o.progress = ProgressMode::json;
+            else if (v == "none")
+                o.progress = ProgressMode::none;
+            else
+                return fail("--progress must be auto, bar, json or none");
         } else if (a == "--progress-interval") {
             if (!need(v)) return fail("--progress-interval needs seconds");
             const auto n = to_int(v);
@@ -120,7 +137,8 @@ CliResult parse_cli(const std::vector<std::string>& args) {
             if (!need(v)) return fail(a + " needs a number");
             const auto n = to_int(v);
             if (!n || *n < 0 || *n > 100000) return fail(a + " must be 0..100000");
-            (a == "--keep-source" ? o.pull.keep_source : o.pull.keep_target) = static_cast<unsigned>(*n);
+            (a == "--keep-source" ? o.pull.keep_source : o.pull.keep_target) =
+                static_cast<unsigned>(*n);
         } else if (a == "--zfs") {
             if (!need(o.pull.zfs)) return fail("--zfs needs a path");
         } else if (a == "--ssh") {
@@ -138,9 +156,11 @@ CliResult parse_cli(const std::vector<std::string>& args) {
         return r;
     }
     if (!positional.empty()) {
-        if (positional.front() != "pull") return fail("unexpected argument '" + positional.front() + "'");
+        if (positional.front() != "pull")
+            return fail("unexpected argument '" + positional.front() + "'");
         if (positional.size() != 3) return fail("pull needs SOURCE and TARGET");
-        if (o.mode == Options::Mode::check) return fail("--check applies to a configuration file, not to pull");
+        if (o.mode == Options::Mode::check)
+            return fail("--check applies to a configuration file, not to pull");
         if (!o.jobs.empty()) return fail("--job cannot be combined with pull");
         o.mode = Options::Mode::pull;
         const std::string err = parse_source(positional[1], o.pull);
@@ -151,10 +171,11 @@ CliResult parse_cli(const std::vector<std::string>& args) {
         if (!verr.empty()) return fail(verr);
         o.pull.name = "pull";
     } else if (saw_pull_option) {
-        return fail("job options such as --ssh-key only apply to `pull`; put them in the configuration file");
+        return fail("job options such as --ssh-key only apply to `pull`; put them in the "
+                    "configuration file");
     }
     r.options = o;
     return r;
 }
 
-}  // namespace puller
+} // namespace puller

@@ -11,4 +11,4 @@ bool sanitize_process();
 // Close every fd >= `from` (close_range, falling back to a loop).
 void close_fds_from(int from);
 
-}  // namespace gatekeeper
+} // namespace gatekeeper

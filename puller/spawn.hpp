@@ -23,7 +23,7 @@ pid_t spawn(const Argv& argv, int in_fd, int out_fd, int err_fd);
 int wait_child(pid_t pid);
 
 struct Captured {
-    int status = -1;        // as wait_child(); -1 if it could not start
+    int status = -1; // as wait_child(); -1 if it could not start
     std::string out, err;
 };
 
@@ -33,4 +33,4 @@ Captured run_capture(const Argv& argv);
 // "a b 'c d'" for messages and --dry-run (display only; nothing is ever parsed from it).
 std::string display(const Argv& argv);
 
-}  // namespace puller
+} // namespace puller

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "config.hpp"
-#include "progress.hpp"
+#include "puller/config.hpp"
+#include "puller/progress.hpp"
 
 namespace puller {
 
@@ -17,11 +17,11 @@ struct Options {
     enum class Mode { run, pull, check, help, version };
     Mode mode = Mode::run;
     std::string config_path = default_config_path;
-    std::vector<std::string> jobs;      // --job NAME (all jobs when empty)
-    JobConfig pull;                     // `pull SOURCE TARGET ...`
+    std::vector<std::string> jobs; // --job NAME (all jobs when empty)
+    JobConfig pull;                // `pull SOURCE TARGET ...`
     bool dry_run = false;
     bool verbose = false;
-    bool force_rollback = false;        // applies to every job run
+    bool force_rollback = false; // applies to every job run
     ProgressMode progress = ProgressMode::automatic;
     double progress_interval = 5;
 };
@@ -32,8 +32,8 @@ struct CliResult {
     bool ok() const { return options.has_value(); }
 };
 
-CliResult parse_cli(const std::vector<std::string>& args);   // args without argv[0]
+CliResult parse_cli(const std::vector<std::string>& args); // args without argv[0]
 
 std::string usage_text();
 
-}  // namespace puller
+} // namespace puller
