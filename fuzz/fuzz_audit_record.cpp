@@ -51,7 +51,7 @@ void check_record(const gatekeeper::RecordContext& ctx, const std::string& comma
     } else {
         require(recorded == command, "command field does not decode to the input bytes", line);
     }
-    const bool allowed = decision != nullptr && decision->allowed;
+    const bool allowed = decision != nullptr && decision->allowed();
     require(back["decision"] == (allowed ? "allow" : "deny"), "decision field", line);
 }
 

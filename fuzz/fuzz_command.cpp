@@ -387,24 +387,24 @@ void check_allowed(const policy::Policy& pol, const policy::IdentityPolicy& id,
     if (is_builtin(first)) {
         require(pipelines.size() == 1 && pipelines.front().stages.size() == 1,
                 "builtin inside a pipeline");
-        require(d.builtin.has_value() && d.argv.empty(), "builtin answered with an argv");
+        require(d.builtin() != nullptr && d.argv().empty(), "builtin answered with an argv");
         if (const auto* v = std::get_if<grammar::CommandV>(&first);
-            v && d.builtin->exit_status == 0) {
+            v && d.builtin()->exit_status == 0) {
             const std::string name(grammar::tool_name(v->tool));
             require(std::find(id.tools.begin(), id.tools.end(), v->tool) != id.tools.end() &&
-                        d.builtin->stdout_text == pol.programs.at(name) + "\n",
+                        d.builtin()->stdout_text == pol.programs.at(name) + "\n",
                     "command -v reports a tool the identity may not use", name);
         }
         return;
     }
-    require(!d.builtin.has_value(), "a started command also has a builtin answer");
-    require(d.argv.size() == pipelines.size(), "argv pipelines differ from the typed pipelines");
+    require(d.builtin() == nullptr, "a started command also has a builtin answer");
+    require(d.argv().size() == pipelines.size(), "argv pipelines differ from the typed pipelines");
     for (std::size_t p = 0; p < pipelines.size(); ++p) {
-        require(d.argv[p].size() == pipelines[p].stages.size(),
+        require(d.argv()[p].size() == pipelines[p].stages.size(),
                 "argv stages differ from the typed stages");
         for (std::size_t s = 0; s < pipelines[p].stages.size(); ++s) {
             require(!is_builtin(pipelines[p].stages[s]), "builtin stage in a started pipeline");
-            std::visit(StageCheck(pol, id, d.argv[p][s]), pipelines[p].stages[s]);
+            std::visit(StageCheck(pol, id, d.argv()[p][s]), pipelines[p].stages[s]);
         }
     }
 }
@@ -417,8 +417,8 @@ void check_idempotent(const policy::Policy& pol, const policy::IdentityPolicy& i
     const auto reparsed = grammar::parse_command(again);
     require(reparsed.ok(), "canonical command does not parse", again);
     const auto d2 = policy::decide(*reparsed.invocation, id, pol.programs);
-    require(d2.allowed, "canonical command is denied on the second decision", again);
-    require(d2.rule == d.rule && d2.argv == d.argv && d2.builtin == d.builtin &&
+    require(d2.allowed(), "canonical command is denied on the second decision", again);
+    require(d2.rule == d.rule && d2.verdict == d.verdict &&
                 d2.effective.pipelines == d.effective.pipelines,
             "second decision differs from the first", again);
 }
@@ -448,10 +448,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         const policy::IdentityPolicy& id = pol.identities.at(name);
         const policy::Decision d = policy::decide(inv, id, pol.programs);
         require(!d.rule.empty(), "decision without a rule");
-        if (!d.allowed) {
-            require(d.argv.empty() && !d.builtin.has_value(),
+        if (!d.allowed()) {
+            require(d.argv().empty() && d.builtin() == nullptr,
                     "denied decision carries an argv or answer", d.rule);
-            require(!d.reason.empty(), "denied decision without a reason", d.rule);
+            require(!d.reason().empty(), "denied decision without a reason", d.rule);
             continue;
         }
         check_allowed(pol, id, inv, d);

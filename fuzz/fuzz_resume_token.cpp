@@ -71,8 +71,8 @@ void check_token(const std::string& text) {
     for (const char* name : fuzz::identity_names) {
         const policy::IdentityPolicy& id = pol.identities.at(name);
         const policy::Decision d = policy::decide(*parsed.invocation, id, pol.programs);
-        if (!d.allowed) {
-            require(d.argv.empty(), "denied token send carries an argv");
+        if (!d.allowed()) {
+            require(d.argv().empty(), "denied token send carries an argv");
             continue;
         }
         const std::string dataset = t.toname.substr(0, t.toname.find('@'));
@@ -82,7 +82,7 @@ void check_token(const std::string& text) {
         require(!id.raw_only || t.rawok, "non-raw token allowed for a raw-only identity", t.toname);
         require(!t.savedok && !t.redact_snaps && !t.book_redact_snaps && t.unknown_fields.empty(),
                 "token with a refused field allowed", t.toname);
-        require(d.argv.size() == 1 && d.argv[0].size() == 1 && d.argv[0][0].back() == text,
+        require(d.argv().size() == 1 && d.argv()[0].size() == 1 && d.argv()[0][0].back() == text,
                 "allowed token send does not pass exactly the token", text);
     }
 }

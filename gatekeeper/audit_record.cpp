@@ -1,6 +1,7 @@
 // JSON rendering of gatekeeper decisions (see audit_record.hpp for the byte-mapping rule).
 #include "gatekeeper/audit_record.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include "grammar/canonical.hpp"
@@ -50,16 +51,28 @@ nlohmann::json decision_json(const RecordContext& ctx, std::string_view command,
     j["client"] = {{"address", ctx.client_address},
                    {"port", ctx.client_port ? json(*ctx.client_port) : json(nullptr)}};
     const bool truncated = command.size() > max_recorded_command;
-    j["command"] = bytes_as_json_text(command.substr(0, max_recorded_command));
+    j["command"] = bytes_as_json_text(truncated ? command.substr(0, recorded_end_bytes) : command);
     j["command_bytes"] = command.size();
     j["command_truncated"] = truncated;
+    const std::size_t tail_start = command.size() - recorded_end_bytes;
+    if (truncated) {
+        j["command_tail"] = bytes_as_json_text(command.substr(tail_start));
+        j["command_tail_offset"] = tail_start;
+    }
 
-    const bool allowed = decision != nullptr && decision->allowed;
+    const bool allowed = decision != nullptr && decision->allowed();
     j["decision"] = allowed ? "allow" : "deny";
     if (!parsed.ok()) {
+        const std::size_t at = parsed.error.offset;
         j["stage"] = std::string(grammar::stage_name(parsed.error.stage));
         j["reason"] = bytes_as_json_text(parsed.error.message);
-        j["error_offset"] = parsed.error.offset;
+        j["error_offset"] = at;
+        if (truncated && at >= recorded_end_bytes && at < tail_start) {
+            const std::size_t from = at - std::min(at, recorded_context_bytes);
+            j["error_context"] =
+                bytes_as_json_text(command.substr(from, 2 * recorded_context_bytes));
+            j["error_context_offset"] = from;
+        }
         return j;
     }
     j["stage"] = "policy";
@@ -68,19 +81,18 @@ nlohmann::json decision_json(const RecordContext& ctx, std::string_view command,
     j["rule"] = decision->rule;
     if (!allowed) {
         // Reasons can quote attacker bytes (e.g. a resume token's field names).
-        j["reason"] = bytes_as_json_text(decision->reason);
+        j["reason"] = bytes_as_json_text(decision->reason());
         return j;
     }
     j["canonical"] = grammar::render_command(decision->effective);
-    if (decision->builtin) {
-        j["builtin"] = {{"stdout", decision->builtin->stdout_text},
-                        {"exit_status", decision->builtin->exit_status}};
+    if (const auto* answer = decision->builtin()) {
+        j["builtin"] = {{"stdout", answer->stdout_text}, {"exit_status", answer->exit_status}};
         j["argv"] = json::array();
         return j;
     }
     json flat = json::array();
     json pipelines = json::array();
-    for (const auto& pipeline : decision->argv) {
+    for (const auto& pipeline : decision->argv()) {
         json stages = json::array();
         for (const auto& argv : pipeline) {
             flat.push_back(argv);

@@ -14,8 +14,12 @@
 
 namespace gatekeeper {
 
-// Longest command kept verbatim in a record; longer ones are cut and flagged.
+// Longest command kept whole in a record. A longer one keeps its first and last
+// recorded_end_bytes (`command`, `command_tail`) and, when the parse error lies between them,
+// the bytes around it (`error_context`), so every denial shows what was refused.
 inline constexpr std::size_t max_recorded_command = 8192;
+inline constexpr std::size_t recorded_end_bytes = max_recorded_command / 2;
+inline constexpr std::size_t recorded_context_bytes = 256; // either side of the error
 
 struct RecordContext {
     std::string time; // RFC 3339, UTC, microseconds

@@ -18,9 +18,11 @@ class AuditSink {
 
     // Writes one record (a single line, no newline) to every sink; false if any write failed.
     bool write(const std::string& line);
+    // write(), but false only when the failure must stop the session (`required = true`).
+    bool record(const std::string& line) { return write(line) || !required_; }
+    // Nothing may run unless every configured sink opened, or the audit is not required.
+    bool usable() const { return error_.empty() || !required_; }
     const std::string& error() const { return error_; }
-    bool required() const { return required_; }
-    int file_fd() const { return fd_; }
 
   private:
     int fd_ = -1;

@@ -20,7 +20,8 @@ bool kept(std::span<const cap_value_t> keep, cap_value_t c) {
 // E, P and I all set to `keep` (plus CAP_SETPCAP in E and P when `with_setpcap`).
 void set_proc(std::span<const cap_value_t> keep, bool with_setpcap) noexcept {
     cap_t caps = cap_init();
-    if (caps == nullptr) child_fail("zfs-gatekeeper: cannot drop capabilities\n");
+    if (caps == nullptr)
+        child_fail(ChildExit::sandbox_failed, "zfs-gatekeeper: cannot drop capabilities\n");
     bool ok = true;
     for (cap_value_t c : keep)
         for (cap_flag_t f : {CAP_EFFECTIVE, CAP_PERMITTED, CAP_INHERITABLE})
@@ -32,7 +33,7 @@ void set_proc(std::span<const cap_value_t> keep, bool with_setpcap) noexcept {
     }
     ok = ok && cap_set_proc(caps) == 0;
     cap_free(caps);
-    if (!ok) child_fail("zfs-gatekeeper: cannot drop capabilities\n");
+    if (!ok) child_fail(ChildExit::sandbox_failed, "zfs-gatekeeper: cannot drop capabilities\n");
 }
 
 } // namespace
@@ -46,7 +47,8 @@ void drop_capabilities(bool running_as_root, std::span<const cap_value_t> keep) 
     // Ambient first: a NixOS-style wrapper may have raised caps there, and they would survive
     // execve even without file capabilities.
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && CAP_AMBIENT_SUPPORTED())
-        child_fail("zfs-gatekeeper: cannot clear ambient capabilities\n");
+        child_fail(ChildExit::sandbox_failed,
+                   "zfs-gatekeeper: cannot clear ambient capabilities\n");
     if (!running_as_root) {
         // Unprivileged: there is nothing to keep, and without CAP_SETPCAP the bounding set cannot
         // shrink; no_new_privs (next) stops any gain through file capabilities or set-uid.
@@ -56,21 +58,23 @@ void drop_capabilities(bool running_as_root, std::span<const cap_value_t> keep) 
     // Bounding set first: it needs CAP_SETPCAP, which the final set_proc removes.
     for (cap_value_t c = 0; c <= CAP_LAST_CAP; ++c)
         if (CAP_IS_SUPPORTED(c) && !kept(keep, c) && cap_drop_bound(c) != 0)
-            child_fail("zfs-gatekeeper: cannot drop the bounding set\n");
+            child_fail(ChildExit::sandbox_failed, "zfs-gatekeeper: cannot drop the bounding set\n");
     set_proc(keep, true);
     // uid 0 regains its bounding set at execve unless NOROOT is set; ambient caps are the only
     // way the kept set reaches the program.
     for (cap_value_t c : keep)
         if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, c, 0, 0) != 0)
-            child_fail("zfs-gatekeeper: cannot raise the kept capabilities\n");
+            child_fail(ChildExit::sandbox_failed,
+                       "zfs-gatekeeper: cannot raise the kept capabilities\n");
     constexpr unsigned long bits = SECBIT_NOROOT | SECBIT_NOROOT_LOCKED | SECBIT_NO_SETUID_FIXUP |
                                    SECBIT_NO_SETUID_FIXUP_LOCKED | SECBIT_KEEP_CAPS_LOCKED |
                                    SECBIT_NO_CAP_AMBIENT_RAISE | SECBIT_NO_CAP_AMBIENT_RAISE_LOCKED;
     if (::prctl(PR_SET_SECUREBITS, bits, 0, 0, 0) != 0)
-        child_fail("zfs-gatekeeper: cannot lock securebits\n");
+        child_fail(ChildExit::sandbox_failed, "zfs-gatekeeper: cannot lock securebits\n");
     set_proc(keep, false);
     if (::prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) != 0 && !kept(keep, CAP_SETPCAP))
-        child_fail("zfs-gatekeeper: bounding set still holds CAP_SETPCAP\n");
+        child_fail(ChildExit::sandbox_failed,
+                   "zfs-gatekeeper: bounding set still holds CAP_SETPCAP\n");
 }
 
 std::string capability_names(std::span<const cap_value_t> caps) {

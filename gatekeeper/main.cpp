@@ -1,38 +1,44 @@
-// zfs-gatekeeper entry point: read options and the client command, load the policy, parse,
-// decide, then either report (--dry-run), answer a builtin, or hand over to the supervisor.
-// stdout belongs to zfs (house-style decision 6): in serve mode nothing of ours is printed there
-// except a builtin's answer.
+// zfs-gatekeeper entry point: start-up hygiene, options, then one function per mode. The serve
+// path (serve()) is the forced command itself: load, parse, decide, confirm against the live
+// system, record, run, record. stdout belongs to zfs (house-style decision 6): in serve mode
+// nothing of ours is printed there except a builtin's answer.
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <map>
 #include <string>
-#include <sys/time.h>
 #include <unistd.h>
 #include <vector>
 
 #include "gatekeeper/audit_record.hpp"
 #include "gatekeeper/audit_sink.hpp"
 #include "gatekeeper/cli.hpp"
+#include "gatekeeper/live_checks_query.hpp"
 #include "gatekeeper/policy_load.hpp"
-#include "gatekeeper/preflight.hpp"
 #include "gatekeeper/process_hygiene.hpp"
 #include "gatekeeper/sandbox.hpp"
 #include "gatekeeper/supervisor.hpp"
 #include "grammar/parse.hpp"
 #include "policy/decide.hpp"
+#include "policy/live_checks.hpp"
 #include "zg_config.hpp"
 
 namespace {
 
+using namespace gatekeeper;
+
 constexpr int exit_denied = 126;
 constexpr int exit_usage = 2;
 
-// One short line for the client; it never reveals policy detail.
-void client_message(const char* msg) {
-    std::fputs("zfs-gatekeeper: ", stderr);
-    std::fputs(msg, stderr);
-    std::fputc('\n', stderr);
+// The one way serve() says no: a short line for the client that reveals no policy detail.
+int refuse(const char* msg) {
+    std::fprintf(stderr, "zfs-gatekeeper: %s\n", msg);
+    return exit_denied;
+}
+
+int usage_error(const std::string& msg) {
+    std::fprintf(stderr, "zfs-gatekeeper: %s\n", msg.c_str());
+    return exit_usage;
 }
 
 std::string rfc3339_now() {
@@ -46,8 +52,8 @@ std::string rfc3339_now() {
     return buf;
 }
 
-gatekeeper::RecordContext record_context(const std::string& identity) {
-    gatekeeper::RecordContext ctx;
+RecordContext record_context(const std::string& identity) {
+    RecordContext ctx;
     ctx.time = rfc3339_now();
     ctx.identity = identity;
     ctx.pid = static_cast<long>(::getpid());
@@ -69,147 +75,136 @@ gatekeeper::RecordContext record_context(const std::string& identity) {
 }
 
 // The outcome record carries its own timestamp.
-gatekeeper::RecordContext outcome_context(gatekeeper::RecordContext ctx) {
+RecordContext outcome_context(RecordContext ctx) {
     ctx.time = rfc3339_now();
     return ctx;
+}
+
+// Parse failures are denials too; the record takes its stage and reason from the parse.
+policy::Decision decide_parsed(const grammar::ParseResult& parsed,
+                               const policy::IdentityPolicy& identity,
+                               const std::map<std::string, std::string>& programs) {
+    if (!parsed.ok()) return policy::Decision{"grammar", {}, policy::Denied{parsed.error.message}};
+    return policy::decide(*parsed.invocation, identity, programs);
+}
+
+// Filters and fences only for the programs the decision starts (none for a denial or a
+// builtin): preparing the others would cost every session time for nothing.
+Sandbox prepare_sandbox_for(const policy::Decision& decision,
+                            const std::map<std::string, std::string>& programs) {
+    return prepare_sandbox(programs_started(programs, decision.argv()));
+}
+
+// exit / echo -n / command -v are answered here; anything else runs under the supervisor.
+RunOutcome carry_out(const policy::Decision& decision, Sandbox& sandbox) {
+    if (const auto* answer = decision.builtin()) {
+        RunOutcome outcome;
+        const std::string& text = answer->stdout_text;
+        if (!text.empty() &&
+            ::write(1, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+            outcome.client_hung_up = true;
+        outcome.exit_status = answer->exit_status;
+        return outcome;
+    }
+    RunOutcome outcome = run_plan(decision.run()->plan, sandbox);
+    if (!outcome.error.empty()) std::fputs("zfs-gatekeeper: could not start the command\n", stderr);
+    return outcome;
+}
+
+// The forced command. No command at all is an interactive shell request: it is parsed (and
+// denied, and logged) as the empty command.
+int serve(const Options& opt, const char* original) {
+    const auto loaded = load_policy_file(opt.policy_path, opt.allow_own_policy);
+    if (!loaded.ok()) return refuse("policy error");
+    const auto& programs = loaded.policy->programs;
+    const auto identity = loaded.policy->identities.find(*opt.identity);
+    if (identity == loaded.policy->identities.end()) return refuse("command not permitted");
+    AuditSink audit(loaded.policy->audit);
+    if (!audit.usable()) return refuse("audit log unavailable; refusing to run");
+
+    const std::string command = opt.command ? *opt.command : original ? original : "";
+    const grammar::ParseResult parsed = grammar::parse_command(command);
+    const auto ctx = record_context(*opt.identity);
+    const policy::Decision proposed = decide_parsed(parsed, identity->second, programs);
+    Sandbox sandbox = prepare_sandbox_for(proposed, programs);
+    const policy::Decision decision =
+        policy::confirm(proposed, query_live_checks(proposed, programs.at("zfs"), sandbox));
+    if (!audit.record(to_line(decision_json(ctx, command, parsed, &decision))))
+        return refuse("audit log unavailable; refusing to run");
+    if (!decision.allowed()) return refuse("command not permitted");
+
+    const RunOutcome outcome = carry_out(decision, sandbox);
+    audit.record(to_line(outcome_json(outcome_context(ctx), outcome, describe_sandbox(sandbox))));
+    return outcome.exit_status;
+}
+
+// --dry-run: the decision without the live checks (it runs nothing), as one JSON object.
+int dry_run(const Options& opt, const char* original) {
+    const auto loaded = load_policy_file(opt.policy_path, opt.allow_own_policy);
+    if (!loaded.ok()) return usage_error(loaded.error);
+    const auto identity = loaded.policy->identities.find(*opt.identity);
+    if (identity == loaded.policy->identities.end())
+        return usage_error("no identity '" + *opt.identity + "' in the policy");
+    if (!opt.command && original == nullptr)
+        return usage_error("--dry-run needs -c COMMAND or SSH_ORIGINAL_COMMAND");
+    const std::string command = opt.command ? *opt.command : original;
+    const grammar::ParseResult parsed = grammar::parse_command(command);
+    const policy::Decision decision =
+        decide_parsed(parsed, identity->second, loaded.policy->programs);
+    std::printf(
+        "%s\n",
+        to_line(decision_json(record_context(*opt.identity), command, parsed, &decision)).c_str());
+    return decision.allowed() ? 0 : 1;
+}
+
+int check_policy(const Options& opt) {
+    const auto loaded = load_policy_file(opt.policy_path, opt.allow_own_policy);
+    if (!loaded.ok()) return usage_error(loaded.error);
+    std::printf("%s: ok (%zu identities)\n", opt.policy_path.c_str(),
+                loaded.policy->identities.size());
+    return 0;
+}
+
+int print_sandbox(const Options& opt) {
+    const auto loaded = load_policy_file(opt.policy_path, opt.allow_own_policy);
+    if (!loaded.ok())
+        std::fprintf(stderr, "zfs-gatekeeper: %s (program fences not shown)\n",
+                     loaded.error.c_str());
+    const auto sandbox = prepare_sandbox(loaded.ok() ? loaded.policy->programs
+                                                     : std::map<std::string, std::string>{});
+    std::fputs(render_sandbox(sandbox).c_str(), stdout);
+    return sandbox.error.empty() ? 0 : exit_usage;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-    // Step 1 (house-style decision 5): close stray fds, make 0-2 valid, reset signals, umask.
-    if (!gatekeeper::sanitize_process()) return exit_denied;
-    const std::vector<std::string> args(argv, argv + argc);
+    // Close stray fds, make 0-2 valid, reset signals and umask before reading anything.
+    if (!sanitize_process()) return exit_denied;
     const char* original = std::getenv("SSH_ORIGINAL_COMMAND");
-    const auto cli = gatekeeper::parse_cli(args, original, ZG_DEFAULT_POLICY);
+    const auto cli =
+        parse_cli(std::vector<std::string>(argv, argv + argc), original, ZG_DEFAULT_POLICY);
     if (!cli.options) {
         std::fprintf(stderr, "zfs-gatekeeper: %s\n", cli.error.c_str());
         if (original == nullptr) std::fputs("try 'zfs-gatekeeper --help'\n", stderr);
         return exit_usage;
     }
-    const gatekeeper::Options& opt = *cli.options;
-    if (opt.mode == gatekeeper::Mode::help) {
-        std::fputs(gatekeeper::usage_text, stdout);
+    const Options& opt = *cli.options;
+    switch (opt.mode) {
+    case Mode::help:
+        std::fputs(usage_text, stdout);
         return 0;
-    }
-    if (opt.mode == gatekeeper::Mode::version) {
+    case Mode::version:
         std::printf("zfs-gatekeeper %s\n", ZG_VERSION);
         return 0;
+    case Mode::check:
+        return check_policy(opt);
+    case Mode::print_sandbox:
+        return print_sandbox(opt);
+    case Mode::dry_run:
+        return dry_run(opt, original);
+    case Mode::serve:
+        return serve(opt, original);
     }
-
-    const auto loaded = gatekeeper::load_policy_file(opt.policy_path, opt.allow_own_policy);
-    if (opt.mode == gatekeeper::Mode::print_sandbox) {
-        if (!loaded.ok())
-            std::fprintf(stderr, "zfs-gatekeeper: %s (program fences not shown)\n",
-                         loaded.error.c_str());
-        const auto sandbox = gatekeeper::prepare_sandbox(
-            loaded.ok() ? loaded.policy->programs : std::map<std::string, std::string>{});
-        std::fputs(gatekeeper::render_sandbox(sandbox).c_str(), stdout);
-        return sandbox.error.empty() ? 0 : exit_usage;
-    }
-    if (opt.mode == gatekeeper::Mode::check) {
-        if (!loaded.ok()) {
-            std::fprintf(stderr, "zfs-gatekeeper: %s\n", loaded.error.c_str());
-            return exit_usage;
-        }
-        std::printf("%s: ok (%zu identities)\n", opt.policy_path.c_str(),
-                    loaded.policy->identities.size());
-        return 0;
-    }
-
-    const bool dry_run = opt.mode == gatekeeper::Mode::dry_run;
-    if (!loaded.ok()) {
-        std::fprintf(stderr, "zfs-gatekeeper: %s\n",
-                     dry_run ? loaded.error.c_str() : "policy error");
-        return dry_run ? exit_usage : exit_denied;
-    }
-    const auto id_it = loaded.policy->identities.find(*opt.identity);
-    if (id_it == loaded.policy->identities.end()) {
-        if (dry_run)
-            std::fprintf(stderr, "zfs-gatekeeper: no identity '%s' in the policy\n",
-                         opt.identity->c_str());
-        else
-            client_message("command not permitted");
-        return dry_run ? exit_usage : exit_denied;
-    }
-
-    const char* command_text = opt.command ? opt.command->c_str() : original;
-    if (command_text == nullptr && dry_run) {
-        std::fputs("zfs-gatekeeper: --dry-run needs -c COMMAND or SSH_ORIGINAL_COMMAND\n", stderr);
-        return exit_usage;
-    }
-    // No command at all is an interactive shell request: it is parsed (and denied, and
-    // logged) as the empty command.
-    const std::string command = command_text != nullptr ? std::string(command_text) : std::string();
-    const grammar::ParseResult parsed = grammar::parse_command(command);
-    std::optional<policy::Decision> decision;
-    if (parsed.ok())
-        decision = policy::decide(*parsed.invocation, id_it->second, loaded.policy->programs);
-
-    const auto ctx = record_context(*opt.identity);
-    const bool allowed = decision && decision->allowed;
-    if (dry_run) {
-        const auto record =
-            gatekeeper::decision_json(ctx, command, parsed, decision ? &*decision : nullptr);
-        std::printf("%s\n", gatekeeper::to_line(record).c_str());
-        return allowed ? 0 : 1;
-    }
-
-    // Serve: the audit sink must work before anything starts (required = true by default).
-    gatekeeper::AuditSink audit(loaded.policy->audit);
-    if (!audit.error().empty() && audit.required()) {
-        client_message("audit log unavailable; refusing to run");
-        return exit_denied;
-    }
-    // Filters and fences only for the programs this invocation starts (none for a denial or a
-    // builtin): preparing the others would cost every session time for nothing.
-    gatekeeper::Sandbox sandbox = gatekeeper::prepare_sandbox(
-        allowed && !decision->builtin
-            ? gatekeeper::programs_started(loaded.policy->programs, decision->argv)
-            : std::map<std::string, std::string>{});
-    const gatekeeper::ChildSetup child_setup = [&sandbox](const char* program) {
-        gatekeeper::enter_sandbox(sandbox, program);
-    };
-
-    // Phase two of the decision: facts only the live system knows (resume token guid).
-    std::string preflight_denial;
-    if (allowed && !decision->builtin)
-        preflight_denial = gatekeeper::check_resume_tokens(
-            *decision, loaded.policy->programs.at("zfs"), child_setup);
-    if (!preflight_denial.empty()) {
-        decision->allowed = false;
-        decision->rule = "resume-token-preflight";
-        decision->reason = preflight_denial;
-        decision->argv.clear();
-    }
-    const bool run_it = allowed && preflight_denial.empty();
-
-    const auto record =
-        gatekeeper::decision_json(ctx, command, parsed, decision ? &*decision : nullptr);
-    if (!audit.write(gatekeeper::to_line(record)) && audit.required()) {
-        client_message("audit log unavailable; refusing to run");
-        return exit_denied;
-    }
-    if (!run_it) {
-        client_message("command not permitted");
-        return exit_denied;
-    }
-
-    gatekeeper::RunOutcome outcome;
-    if (decision->builtin) {
-        // exit / echo -n / command -v: answered here, nothing is started.
-        const std::string& text = decision->builtin->stdout_text;
-        if (!text.empty() &&
-            ::write(1, text.data(), text.size()) != static_cast<ssize_t>(text.size()))
-            outcome.client_hung_up = true;
-        outcome.exit_status = decision->builtin->exit_status;
-    } else {
-        outcome = gatekeeper::run_invocation(
-            decision->argv, decision->effective, child_setup,
-            [&sandbox] { gatekeeper::enter_supervisor_sandbox(sandbox); });
-        if (!outcome.error.empty()) client_message("could not start the command");
-    }
-    audit.write(gatekeeper::to_line(gatekeeper::outcome_json(
-        outcome_context(ctx), outcome, gatekeeper::describe_sandbox(sandbox))));
-    return outcome.exit_status;
+    return exit_usage;
 }

@@ -1,24 +1,19 @@
-// Child sandbox, top to bottom in one function (enter_sandbox): core dumps off, capabilities
-// (capabilities.cpp), no_new_privs, chdir("/"), the Landlock fence, and the seccomp filter last,
-// so the filter never has to allow a privilege-changing call. Every step that fails _exits with
-// status 126: a half-applied sandbox never runs a program.
+// Sandbox preparation in the parent: which filters to compile, each program's profile and
+// Landlock plan, the supervisor's own filter, and the descriptions for the audit record and
+// --print-sandbox. The child applies it in exec.cpp.
 #include "gatekeeper/sandbox.hpp"
 
 #include <algorithm>
 #include <cstring>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "gatekeeper/capabilities.hpp"
-#include "gatekeeper/child_exit.hpp"
 
 namespace gatekeeper {
-namespace {
-
-const ProgramSandbox* find_program(const Sandbox& s, const char* path) noexcept {
+const ProgramSandbox* find_program(const Sandbox& s, const std::string& path) noexcept {
     for (const auto& p : s.programs)
-        if (std::strcmp(p.path.c_str(), path) == 0) return &p;
+        if (p.path == path) return &p;
     return nullptr;
 }
 
@@ -26,8 +21,6 @@ bool set_no_new_privs() noexcept {
     return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
            ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
 }
-
-} // namespace
 
 Profile profile_for_program(const std::string& key) {
     if (key == "zfs" || key == "zpool") return Profile::zfs;
@@ -57,7 +50,7 @@ Sandbox prepare_sandbox(const std::map<std::string, std::string>& programs) {
     s.landlock_abi = landlock_abi(s.landlock_unavailable);
     for (const auto& [key, path] : programs) {
         const Profile profile = profile_for_program(key);
-        if (const auto* seen = find_program(s, path.c_str())) {
+        if (const auto* seen = find_program(s, path)) {
             // One path, two kinds of program (e.g. zfs and lzop both /usr/bin/x): it would need
             // two fences at once, so it gets none and nothing runs.
             if (seen->profile != profile && s.error.empty())
@@ -82,25 +75,6 @@ programs_started(const std::map<std::string, std::string>& programs,
             for (const auto& stage : pipeline)
                 if (!stage.empty() && stage.front() == path) started.emplace(key, path);
     return started;
-}
-
-void enter_sandbox(const Sandbox& sandbox, const char* program) noexcept {
-    if (!sandbox.error.empty()) child_fail("zfs-gatekeeper: sandbox unavailable\n");
-    const ProgramSandbox* p = find_program(sandbox, program);
-    if (p == nullptr) child_fail("zfs-gatekeeper: no sandbox for this program\n");
-    // A program killed by the filter must not leave a core file (stream data, keys) behind.
-    const rlimit no_core{0, 0};
-    if (::setrlimit(RLIMIT_CORE, &no_core) != 0)
-        child_fail("zfs-gatekeeper: cannot disable core dumps\n");
-    drop_capabilities(sandbox.running_as_root,
-                      kept_capabilities(sandbox.running_as_root, p->profile));
-    if (!set_no_new_privs()) child_fail("zfs-gatekeeper: cannot set no_new_privs\n");
-    if (::chdir("/") != 0) child_fail("zfs-gatekeeper: cannot chdir to /\n");
-    if (!apply_landlock(p->landlock))
-        child_fail("zfs-gatekeeper: cannot apply the Landlock fence\n");
-    // Last: from here on only execve, write and exit_group (all in the allowlist) may follow.
-    if (!load_filter(sandbox.child_filters[static_cast<std::size_t>(p->profile)]))
-        child_fail("zfs-gatekeeper: cannot load the seccomp filter\n");
 }
 
 void enter_supervisor_sandbox(Sandbox& sandbox) noexcept {

@@ -1,7 +1,6 @@
-// The sandbox every started stage enters between fork and execve, and the tighter one the
-// supervisor enters after its last fork. Prepared in the parent (filter compilation, Landlock
-// plans, allocation); the child only makes the syscalls that apply it, seccomp last
-// (house-style decision 5). SANDBOX.md describes the whole design.
+// The sandbox every started stage enters between fork and execve (exec.cpp applies it), and
+// the tighter one the supervisor enters after its last fork. Prepared here, in the parent
+// (filter compilation, Landlock plans, allocation); SANDBOX.md describes the whole design.
 #pragma once
 
 #include <array>
@@ -51,9 +50,11 @@ std::map<std::string, std::string>
 programs_started(const std::map<std::string, std::string>& programs,
                  const std::vector<std::vector<std::vector<std::string>>>& argv);
 
-// In the child, with `program` the path about to be executed. Any failure _exits(126): a
-// partial drop is never recovered. Nothing may run between this and execve.
-void enter_sandbox(const Sandbox& sandbox, const char* program) noexcept;
+// The prepared sandbox of the program at `path`, or nullptr when none was prepared for it.
+const ProgramSandbox* find_program(const Sandbox& sandbox, const std::string& path) noexcept;
+
+// PR_SET_NO_NEW_PRIVS, read back. Async-signal-safe (the child sets it too).
+bool set_no_new_privs() noexcept;
 
 // In the supervisor once nothing more will be forked. A failure is recorded (the children are
 // already sandboxed and keep running); it never kills the run.

@@ -1,7 +1,6 @@
-// Shell-free pipeline execution. Order of work per stage: pipe2(O_CLOEXEC) in the parent; in
-// the child: dup2 the stage's ends onto 0/1/2, close everything else, restore signals, run the
-// sandbox hook, execve. The parent closes its copies at once so EOF and EPIPE propagate
-// between stages exactly as they would under sh.
+// Shell-free pipeline execution. Per stage: its argv and sandbox prepared and its pipe made
+// (O_CLOEXEC) in the parent, then fork and exec_stage() in the child (exec.cpp). The parent
+// closes its copies at once so EOF and EPIPE propagate between stages exactly as under sh.
 #include "gatekeeper/supervisor.hpp"
 
 #include <cerrno>
@@ -14,41 +13,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "gatekeeper/process_hygiene.hpp"
+#include "gatekeeper/exec.hpp"
 
 namespace gatekeeper {
-
-const char* const child_environment[] = {"PATH=/nonexistent", "LC_ALL=C", nullptr};
 
 namespace {
 
 constexpr int kill_grace_ms = 2000;
-
-[[noreturn]] void child_fail(const char* msg) {
-    // Only async-signal-safe calls between fork and execve.
-    const ssize_t ignored = ::write(2, msg, __builtin_strlen(msg));
-    (void)ignored;
-    ::_exit(127);
-}
-
-// Child side of one stage: fds are already known numbers in the parent.
-[[noreturn]] void exec_stage(const policy::Argv& argv, int in_fd, int out_fd, int err_fd,
-                             const ChildSetup& setup) {
-    if (::dup2(in_fd, 0) < 0 || ::dup2(out_fd, 1) < 0 || ::dup2(err_fd, 2) < 0)
-        child_fail("zfs-gatekeeper: cannot set up stage\n");
-    close_fds_from(3);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    ::signal(SIGPIPE, SIG_DFL); // a closed reader must end the writer, as under sh
-    std::vector<char*> args;
-    for (const auto& a : argv)
-        args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    if (setup) setup(args[0]);
-    ::execve(args[0], args.data(), const_cast<char* const*>(child_environment));
-    child_fail("zfs-gatekeeper: cannot start stage\n");
-}
 
 struct Running {
     pid_t pid = -1;
@@ -92,8 +63,14 @@ class Supervisor {
     bool ok() const { return sfd_ >= 0; }
     bool stopped() const { return out_.client_hung_up || out_.supervisor_signal != 0; }
 
-    void run_pipeline(std::size_t p, const std::vector<policy::Argv>& stages, bool last_stderr_null,
-                      const ChildSetup& setup, const AfterLastFork& after_last_fork) {
+    // `last_pipeline`: nothing is forked after this pipeline, so the supervisor may narrow
+    // itself to its waiting-only filter once its stages are started.
+    void run_pipeline(std::size_t p, const policy::PipelinePlan& pipeline, Sandbox& sandbox,
+                      bool last_pipeline) {
+        const std::vector<policy::Argv>& stages = pipeline.stages;
+        std::vector<PreparedStage> prepared;
+        for (const auto& argv : stages)
+            prepared.push_back(prepare_stage(sandbox, argv));
         std::vector<Running> running;
         int prev_read = -1;
         const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -111,11 +88,12 @@ class Supervisor {
                 out_.error = "pipe2 failed";
                 break;
             }
-            const int in_fd = s == 0 ? devnull : prev_read;
-            const int out_fd = last ? 1 : fds[1];
-            const int err_fd = last && last_stderr_null ? devnull : 2;
+            PreparedStage& stage = prepared[s];
+            stage.stdin_fd = s == 0 ? devnull : prev_read;
+            stage.stdout_fd = last ? 1 : fds[1];
+            stage.stderr_fd = last && pipeline.last_stderr_to_devnull ? devnull : 2;
             const pid_t pid = ::fork();
-            if (pid == 0) exec_stage(stages[s], in_fd, out_fd, err_fd, setup);
+            if (pid == 0) exec_stage(stage);
             if (prev_read >= 0) ::close(prev_read);
             if (!last) ::close(fds[1]);
             prev_read = last ? -1 : fds[0];
@@ -130,7 +108,7 @@ class Supervisor {
         if (devnull >= 0) ::close(devnull);
         // `;` chains fork their later pipelines after this one ends: only the last one may
         // narrow the supervisor to waiting and recording.
-        if (after_last_fork) after_last_fork();
+        if (last_pipeline) enter_supervisor_sandbox(sandbox);
         wait_all(running);
     }
 
@@ -200,9 +178,7 @@ class Supervisor {
 
 } // namespace
 
-RunOutcome run_invocation(const std::vector<std::vector<policy::Argv>>& argv,
-                          const grammar::Invocation& effective, const ChildSetup& setup,
-                          const AfterLastFork& after_last_fork) {
+RunOutcome run_plan(const policy::ExecPlan& plan, Sandbox& sandbox) {
     RunOutcome out;
     const auto start = std::chrono::steady_clock::now();
     {
@@ -212,12 +188,8 @@ RunOutcome run_invocation(const std::vector<std::vector<policy::Argv>>& argv,
             out.exit_status = 126;
             return out;
         }
-        for (std::size_t p = 0; p < argv.size() && !sup.stopped() && out.error.empty(); ++p) {
-            const bool devnull =
-                p < effective.pipelines.size() && effective.pipelines[p].last_stderr_to_devnull;
-            const bool last = p + 1 == argv.size();
-            sup.run_pipeline(p, argv[p], devnull, setup, last ? after_last_fork : AfterLastFork{});
-        }
+        for (std::size_t p = 0; p < plan.size() && !sup.stopped() && out.error.empty(); ++p)
+            sup.run_pipeline(p, plan[p], sandbox, p + 1 == plan.size());
     }
     out.duration_ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -230,34 +202,42 @@ RunOutcome run_invocation(const std::vector<std::vector<policy::Argv>>& argv,
     return out;
 }
 
-bool capture_output(const policy::Argv& argv, const ChildSetup& setup, std::string& out,
-                    std::size_t limit) {
+std::optional<std::string> capture_output(const policy::Argv& argv, const Sandbox& sandbox,
+                                          std::size_t limit) {
+    PreparedStage stage = prepare_stage(sandbox, argv);
     int fds[2];
-    if (::pipe2(fds, O_CLOEXEC) != 0) return false;
+    if (::pipe2(fds, O_CLOEXEC) != 0) return std::nullopt;
     const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    stage.stdin_fd = stage.stderr_fd = devnull;
+    stage.stdout_fd = fds[1];
     const pid_t pid = ::fork();
-    if (pid == 0) exec_stage(argv, devnull, fds[1], devnull, setup);
+    if (pid == 0) exec_stage(stage);
     ::close(fds[1]);
     if (devnull >= 0) ::close(devnull);
     if (pid < 0) {
         ::close(fds[0]);
-        return false;
+        return std::nullopt;
     }
-    char buf[512];
+    // Read to the end even past the limit, so the child never blocks on a full pipe.
+    std::string out;
+    bool cut = false;
+    char buf[4096];
     ssize_t n;
     while ((n = ::read(fds[0], buf, sizeof buf)) != 0) {
         if (n < 0) {
             if (errno == EINTR) continue;
             break;
         }
-        if (out.size() < limit)
-            out.append(buf, std::min(static_cast<std::size_t>(n), limit - out.size()));
+        const auto got = static_cast<std::size_t>(n);
+        cut = cut || out.size() + got > limit;
+        if (!cut) out.append(buf, got);
     }
     ::close(fds[0]);
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (cut || !WIFEXITED(status) || WEXITSTATUS(status) != 0) return std::nullopt;
+    return out;
 }
 
 } // namespace gatekeeper

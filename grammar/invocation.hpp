@@ -182,4 +182,8 @@ struct Invocation {
 std::string_view tool_name(Tool);
 std::optional<Tool> tool_from_name(std::string_view);
 
+// Bytes of an mbuffer size or rate as mbuffer(1) reads it: decimal digits and an optional
+// k/M/G unit (either case). nullopt for zero, another unit, or more than 64 bits.
+std::optional<std::uint64_t> mbuffer_bytes(std::string_view text);
+
 } // namespace grammar

@@ -127,34 +127,11 @@ BookmarkName bookmark_of(const Node& ref) {
     return b;
 }
 
-// Parses "16M" / "10m" / "128k" into bytes; the grammar already fixed the shape.
-unsigned long long size_in_bytes(const std::string& text) {
-    unsigned long long value = 0;
-    const char* end = text.data() + text.size();
-    auto [p, ec] = std::from_chars(text.data(), end, value);
-    if (ec != std::errc()) throw build_error{"number out of range"};
-    unsigned shift = 0;
-    if (p != end) {
-        switch (*p) {
-        case 'k':
-        case 'K':
-            shift = 10;
-            break;
-        case 'm':
-        case 'M':
-            shift = 20;
-            break;
-        case 'g':
-        case 'G':
-            shift = 30;
-            break;
-        default:
-            throw build_error{"bad unit"};
-        }
-    }
-    if (value == 0) throw build_error{"size must not be zero"};
-    if (value > (~0ULL >> shift)) throw build_error{"number out of range"};
-    return value << shift;
+// Bytes of an mbuffer size or rate whose shape the grammar already checked.
+std::uint64_t size_in_bytes(const std::string& text) {
+    const auto bytes = mbuffer_bytes(text);
+    if (!bytes) throw build_error{"mbuffer size or rate out of range"};
+    return *bytes;
 }
 
 unsigned small_number(const Node& n, unsigned max) {

@@ -1,6 +1,7 @@
 // decide(): preset vocabulary, dataset scope, snapshot prefix, destroy and raw-only rules,
-// resume-token contents, tools. Rules are checked in a fixed order and the first failing one
-// denies; nothing here performs I/O.
+// resume-token contents, tools and their limits. Rules are checked in a fixed order and the
+// first failing one denies; nothing here performs I/O. What only the live system can answer
+// (resume-token guids) becomes a live check of the Run verdict.
 #include "policy/decide.hpp"
 
 #include <algorithm>
@@ -25,6 +26,7 @@ struct Checker {
     const std::map<std::string, std::string>& programs;
     std::optional<Deny> denied;
     std::string rule;
+    std::vector<LiveCheck> live_checks;
 
     void deny(std::string r, std::string reason) {
         if (!denied) denied = Deny{std::move(r), std::move(reason)};
@@ -46,8 +48,13 @@ struct Checker {
             deny("snapshot-prefix", std::string(what) + " '" + s.full() +
                                         "' does not carry the identity's snapshot prefix");
     }
+    // syncoid's hold tag is its snapshot prefix without the stamp's separator
+    // (`syncoid_HOST` for snapshots `syncoid_HOST_<stamp>`), so a per-target prefix such as
+    // `syncoid_HOST_` also admits the tag `syncoid_HOST`, and nothing else that is shorter.
     void tag_prefixed(const std::string& tag) {
-        if (!tag.starts_with(id.snapshot_prefix))
+        const std::string& prefix = id.snapshot_prefix;
+        const bool bare_tag = prefix.ends_with('_') && tag == prefix.substr(0, prefix.size() - 1);
+        if (!tag.starts_with(prefix) && !bare_tag)
             deny("snapshot-prefix", "hold tag '" + tag + "' does not carry the snapshot prefix");
     }
     void changes_allowed(const char* what) {
@@ -158,9 +165,27 @@ struct Checker {
         const std::string& to = t.token->toname;
         if (!is_valid_snapshot_name(to))
             return deny("resume-token", "resume token names no valid snapshot");
-        scope(to.substr(0, to.find('@')), "resume token dataset");
+        const std::string dataset = to.substr(0, to.find('@'));
+        scope(dataset, "resume token dataset");
         if (id.raw_only && !t.token->rawok)
             deny("raw-only", "resume token is for a non-raw stream");
+        if (denied) return;
+        // libzfs finds the snapshot to send by toguid and the incremental source by fromguid,
+        // searching outwards from toname's dataset (guid_to_name): both are checked on the live
+        // system before the send runs. A fromguid found below the outermost identity dataset
+        // that holds toname is what libzfs finds first, so it cannot name anything out of scope
+        // (with -v, zfs send prints that name: without this check, a guid-to-name oracle).
+        live_checks.emplace_back(std::in_place_type<SnapshotHasGuid>, to, *t.token->toguid);
+        if (t.token->fromguid)
+            live_checks.emplace_back(std::in_place_type<GuidBelow>, *t.token->fromguid,
+                                     scope_root(dataset));
+    }
+    // The outermost identity dataset that holds `dataset` (which is in scope).
+    std::string scope_root(const std::string& dataset) const {
+        std::string root;
+        for (const auto& r : id.datasets)
+            if (dataset_within(dataset, r) && (root.empty() || r.size() < root.size())) root = r;
+        return root;
     }
     void stage_tool(Tool t) {
         if (!has_tool(t))
@@ -168,7 +193,15 @@ struct Checker {
                               "' is not allowed for this identity");
     }
     void operator()(const Compress& c) { stage_tool(c.tool); }
-    void operator()(const Mbuffer&) { stage_tool(Tool::mbuffer); }
+    void operator()(const Mbuffer& m) {
+        stage_tool(Tool::mbuffer);
+        // mbuffer allocates -m up front: one stolen key could otherwise pin gigabytes of the
+        // source's memory per session.
+        const auto size = mbuffer_bytes(m.size), limit = mbuffer_bytes(id.mbuffer_max_memory);
+        if (!size || !limit || *size > *limit)
+            deny("mbuffer-memory", "mbuffer -m " + m.size + " is above the identity's " +
+                                       "mbuffer_max_memory (" + id.mbuffer_max_memory + ")");
+    }
     void operator()(const Socat& s) {
         stage_tool(Tool::socat);
         const std::string target = s.host + ":" + std::to_string(s.port);
@@ -201,21 +234,48 @@ std::optional<BuiltinAnswer> builtin_answer(const Command& c, const Checker& che
 }
 
 Decision denied(Decision d, const Deny& why) {
-    d.allowed = false;
     d.rule = why.rule;
-    d.reason = why.reason;
-    d.builtin.reset();
-    d.argv.clear();
+    d.verdict = Denied{why.reason};
     return d;
 }
 
+ExecPlan exec_plan(const Invocation& effective,
+                   const std::map<std::string, std::string>& programs) {
+    ExecPlan plan;
+    for (const auto& pipeline : effective.pipelines) {
+        PipelinePlan p;
+        p.last_stderr_to_devnull = pipeline.last_stderr_to_devnull;
+        for (const auto& stage : pipeline.stages) {
+            Argv argv = canonical_words(stage);
+            argv.front() = programs.at(argv.front());
+            p.stages.push_back(std::move(argv));
+        }
+        plan.push_back(std::move(p));
+    }
+    return plan;
+}
+
 } // namespace
+
+const std::string& Decision::reason() const {
+    static const std::string none;
+    const auto* d = std::get_if<Denied>(&verdict);
+    return d != nullptr ? d->reason : none;
+}
+
+std::vector<std::vector<Argv>> Decision::argv() const {
+    std::vector<std::vector<Argv>> out;
+    if (const Run* r = run())
+        for (const auto& pipeline : r->plan)
+            out.push_back(pipeline.stages);
+    return out;
+}
 
 Decision decide(const Invocation& invocation, const IdentityPolicy& identity,
                 const std::map<std::string, std::string>& programs) {
     Decision d;
     d.effective = invocation;
-    Checker check{identity, programs, std::nullopt, ""};
+    Checker check{identity, programs, std::nullopt, "", {}};
 
     if (invocation.pipelines.empty() || invocation.pipelines.front().stages.empty())
         return denied(std::move(d), {"grammar", "empty invocation"});
@@ -243,20 +303,11 @@ Decision decide(const Invocation& invocation, const IdentityPolicy& identity,
         }
     }
 
-    d.allowed = true;
     d.rule = first_rule;
-    d.builtin = builtin_answer(d.effective.pipelines.front().stages.front(), check);
-    if (!d.builtin) {
-        for (const auto& pipeline : d.effective.pipelines) {
-            std::vector<Argv> stages;
-            for (const auto& stage : pipeline.stages) {
-                Argv argv = canonical_words(stage);
-                argv.front() = programs.at(argv.front());
-                stages.push_back(std::move(argv));
-            }
-            d.argv.push_back(std::move(stages));
-        }
-    }
+    if (auto answer = builtin_answer(d.effective.pipelines.front().stages.front(), check))
+        d.verdict = std::move(*answer);
+    else
+        d.verdict = Run{exec_plan(d.effective, programs), std::move(check.live_checks)};
     return d;
 }
 

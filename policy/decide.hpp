@@ -1,15 +1,51 @@
 // The decision: a pure function of the parsed invocation, the identity's policy and the program
-// table. Default deny: every branch that does not end in an explicit allow denies.
+// table. Default deny: every branch that does not end in an explicit allow denies. The result
+// is a typed verdict: denied, answered by the gatekeeper itself, or run (with the exec plan and
+// the facts about the live system that must hold before anything starts; live_checks.hpp).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "grammar/invocation.hpp"
 #include "policy/policy.hpp"
 
 namespace policy {
+
+using Argv = std::vector<std::string>;
+
+// One `|`-joined pipeline: one argv per stage, argv[0] an absolute path from [programs].
+struct PipelinePlan {
+    std::vector<Argv> stages;
+    bool last_stderr_to_devnull = false; // syncoid 2.1.0's `2>/dev/null` on the last stage
+    bool operator==(const PipelinePlan&) const = default;
+};
+
+// `;`-joined pipelines, run in order.
+using ExecPlan = std::vector<PipelinePlan>;
+
+// Facts only the live system knows, checked (live_checks.hpp) before anything runs.
+// libzfs sends the snapshot it finds by guid, not by name (guid_to_name in libzfs_sendrecv.c):
+struct SnapshotHasGuid { // a resume token's toguid must be the guid of its toname
+    std::string snapshot;
+    std::uint64_t guid = 0;
+    bool operator==(const SnapshotHasGuid&) const = default;
+};
+struct GuidBelow { // a resume token's fromguid must be carried by something below `root`
+    std::uint64_t guid = 0;
+    std::string root; // the identity's dataset that holds the token's toname
+    bool operator==(const GuidBelow&) const = default;
+};
+using LiveCheck = std::variant<SnapshotHasGuid, GuidBelow>;
+
+struct Denied {
+    std::string reason; // audit log only; the client never sees it
+    bool operator==(const Denied&) const = default;
+};
 
 // What the gatekeeper answers itself for exit / echo -n / command -v (nothing is started).
 struct BuiltinAnswer {
@@ -18,15 +54,26 @@ struct BuiltinAnswer {
     bool operator==(const BuiltinAnswer&) const = default;
 };
 
-using Argv = std::vector<std::string>;
+struct Run {
+    ExecPlan plan;
+    std::vector<LiveCheck> live_checks; // all must hold, or nothing runs
+    bool operator==(const Run&) const = default;
+};
+
+using Verdict = std::variant<Denied, BuiltinAnswer, Run>;
 
 struct Decision {
-    bool allowed = false;
-    std::string reason; // why it was denied (audit log only)
-    std::string rule;   // the rule that allowed or denied, e.g. "send.incremental"
-    std::optional<BuiltinAnswer> builtin; // set when the answer is internal
-    grammar::Invocation effective;        // what will run (scoped probes differ from the request)
-    std::vector<std::vector<Argv>> argv;  // per pipeline, per stage; argv[0] is an absolute path
+    std::string rule;              // the rule that allowed or denied, e.g. "send.incremental"
+    grammar::Invocation effective; // what runs (scoped probes differ from the request)
+    Verdict verdict = Denied{};
+
+    bool allowed() const { return !std::holds_alternative<Denied>(verdict); }
+    const std::string& reason() const; // "" unless denied
+    const BuiltinAnswer* builtin() const { return std::get_if<BuiltinAnswer>(&verdict); }
+    const Run* run() const { return std::get_if<Run>(&verdict); }
+    // The plan's argv, per pipeline and stage; empty unless the verdict is Run.
+    std::vector<std::vector<Argv>> argv() const;
+    bool operator==(const Decision&) const = default;
 };
 
 Decision decide(const grammar::Invocation& invocation, const IdentityPolicy& identity,

@@ -27,6 +27,7 @@ struct IdentityPolicy {
     bool raw_only = false;
     std::vector<grammar::Tool> tools;            // pipeline stages it may use
     std::vector<std::string> direct_connections; // "host:port" a socat stage may connect to
+    std::string mbuffer_max_memory = "16M";      // largest mbuffer -m (syncoid's default)
     bool operator==(const IdentityPolicy&) const = default;
 };
 

@@ -62,6 +62,9 @@ bool is_host_port(std::string_view s) {
            });
 }
 
+// mbuffer's -m is bounded by the grammar at 16 GiB; a policy cannot allow more.
+constexpr std::uint64_t max_mbuffer_memory = 16ULL << 30;
+
 const std::set<std::string_view> program_keys{"zfs",    "zpool", "lzop", "gzip",    "pigz", "zstd",
                                               "zstdmt", "xz",    "lz4",  "mbuffer", "socat"};
 
@@ -97,7 +100,7 @@ IdentityPolicy load_identity(const std::string& name, const toml::node& node, co
     const std::string table = "identity." + name;
     only_keys(*t,
               {"datasets", "preset", "snapshot_prefix", "allow_destroy", "raw_only", "tools",
-               "direct_connections"},
+               "direct_connections", "mbuffer_max_memory"},
               table);
     IdentityPolicy id;
     id.name = name;
@@ -140,6 +143,14 @@ IdentityPolicy load_identity(const std::string& name, const toml::node& node, co
         for (const auto& hp : id.direct_connections)
             if (!is_host_port(hp))
                 fail(*n, table + ".direct_connections: '" + hp + "' is not host:port");
+    }
+    if (const auto* n = t->get("mbuffer_max_memory")) {
+        id.mbuffer_max_memory = get_string(*n, table + ".mbuffer_max_memory");
+        const auto bytes = grammar::mbuffer_bytes(id.mbuffer_max_memory);
+        if (!bytes || *bytes > max_mbuffer_memory)
+            fail(*n,
+                 table +
+                     ".mbuffer_max_memory must be a size such as \"16M\" or \"1G\" (at most 16G)");
     }
     return id;
 }
@@ -214,6 +225,7 @@ std::string render_policy(const Policy& p) {
         for (const auto& hp : id.direct_connections)
             direct.push_back(hp);
         t.insert("direct_connections", std::move(direct));
+        t.insert("mbuffer_max_memory", id.mbuffer_max_memory);
         identities.insert(name, std::move(t));
     }
     root.insert("identity", std::move(identities));

@@ -44,19 +44,19 @@ TEST_CASE("every syncoid corpus line is allowed, with the documented exceptions 
         REQUIRE(j.parsed.ok()); // every corpus line is in the grammar
         if (is_socat_line(line.command)) {
             // Direct connections bypass the SSH channel: denied unless the address is listed.
-            CHECK_FALSE(j.decision.allowed);
+            CHECK_FALSE(j.decision.allowed());
             CHECK(j.decision.rule == "tools");
             const auto direct = judge(policy, "direct", line.command);
-            CHECK(direct.decision.allowed);
+            CHECK(direct.decision.allowed());
             ++socat;
         } else if (is_token_line(line.command)) {
             // The corpus' resume tokens are synthetic (JSON in hex): they must not decode.
-            CHECK_FALSE(j.decision.allowed);
+            CHECK_FALSE(j.decision.allowed());
             CHECK(j.decision.rule == "resume-token");
             ++tokens;
         } else {
-            CHECK(j.decision.allowed);
-            CHECK(j.decision.reason.empty());
+            CHECK(j.decision.allowed());
+            CHECK(j.decision.reason().empty());
             ++allowed;
         }
     }
@@ -97,15 +97,15 @@ TEST_CASE("representative corpus lines produce the expected canonical argv") {
     for (const auto& row : rows) {
         CAPTURE(row.command);
         const auto j = judge(policy, "corpus", row.command);
-        REQUIRE(j.decision.allowed);
-        CHECK(j.decision.argv == row.argv);
+        REQUIRE(j.decision.allowed());
+        CHECK(j.decision.argv() == row.argv);
     }
     // Every corpus line's argv: absolute program paths, no client token starting with '-'
     // except fixed option words, and the separator before dataset operands.
     for (const auto& line : accept_corpus()) {
         const auto j = judge(policy, "corpus", line.command);
-        if (!j.decision.allowed || j.decision.builtin) continue;
-        for (const auto& pipeline : j.decision.argv)
+        if (!j.decision.allowed() || j.decision.builtin()) continue;
+        for (const auto& pipeline : j.decision.argv())
             for (const auto& argv : pipeline)
                 CHECK(argv.front().starts_with("/usr/"));
     }
@@ -115,7 +115,7 @@ TEST_CASE("round trip: canonical command parses back to the same invocation and 
     const auto policy = corpus_policy();
     for (const auto& line : accept_corpus()) {
         const auto first = judge(policy, "corpus", line.command);
-        if (!first.decision.allowed) continue;
+        if (!first.decision.allowed()) continue;
         const std::string rendered = grammar::render_command(first.decision.effective);
         CAPTURE(line.command);
         CAPTURE(rendered);
@@ -125,8 +125,8 @@ TEST_CASE("round trip: canonical command parses back to the same invocation and 
         grammar::Invocation expected = first.decision.effective;
         expected.sudo_stripped = false;
         CHECK(*again.parsed.invocation == expected);
-        CHECK(again.decision.allowed);
-        CHECK(again.decision.argv == first.decision.argv);
+        CHECK(again.decision.allowed());
+        CHECK(again.decision.argv() == first.decision.argv());
     }
 }
 
@@ -149,10 +149,10 @@ TEST_CASE("every hostile command in the reject corpus is denied with a reason at
             layer = j.parsed.error.stage == grammar::ParseError::Stage::grammar ? "parse" : "lex";
             reason = j.parsed.error.message;
         } else {
-            CHECK_FALSE(j.decision.allowed);
-            CHECK(j.decision.argv.empty());
+            CHECK_FALSE(j.decision.allowed());
+            CHECK(j.decision.argv().empty());
             layer = "policy";
-            reason = j.decision.reason;
+            reason = j.decision.reason();
         }
         CHECK_FALSE(reason.empty());
         CHECK(layer == r.layer);

@@ -114,6 +114,7 @@ snapshot_prefix = "syncoid_"
 allow_destroy = true
 raw_only = false
 tools = ["lzop", "gzip", "pigz", "zstd", "zstdmt", "xz", "lz4", "mbuffer"]
+mbuffer_max_memory = "1G"    # the corpus holds syncoid runs with --mbuffer-size=128M and 1G
 
 [identity.direct]
 datasets = ["tank/data"]

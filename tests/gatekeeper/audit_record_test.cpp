@@ -47,7 +47,41 @@ TEST_CASE("oversize commands are truncated with a flag") {
     const auto j = nlohmann::json::parse(to_line(decision_json({}, cmd, parsed, nullptr)));
     CHECK(j["command_truncated"] == true);
     CHECK(j["command_bytes"] == cmd.size());
-    CHECK(j["command"].get<std::string>().size() == max_recorded_command);
+    CHECK(j["command"].get<std::string>().size() == recorded_end_bytes);
+    CHECK(j["command_tail"].get<std::string>().size() == recorded_end_bytes);
+    const std::string whole(max_recorded_command, 'a');
+    const auto w = nlohmann::json::parse(
+        to_line(decision_json({}, whole, grammar::parse_command(whole), nullptr)));
+    CHECK(w["command_truncated"] == false);
+    CHECK(w["command"].get<std::string>() == whole);
+    CHECK_FALSE(w.contains("command_tail"));
+}
+
+// A long run of padding must not hide what was refused: the head, the tail and the bytes
+// around the parse error together always show the hostile part.
+TEST_CASE("a denial's hostile part survives truncation, at the end or in the middle") {
+    const std::string at_end = std::string(8200, ' ') + "; rm -rf /";
+    const auto e = nlohmann::json::parse(
+        to_line(decision_json({}, at_end, grammar::parse_command(at_end), nullptr)));
+    CHECK(e["decision"] == "deny");
+    CHECK(e["command_truncated"] == true);
+    CHECK(json_text_as_bytes(e["command_tail"].get<std::string>()).ends_with("; rm -rf /"));
+    CHECK(e["command_tail_offset"] == at_end.size() - recorded_end_bytes);
+
+    const std::string padding(30000, ' ');
+    const std::string middle = padding + "; rm -rf /" + padding;
+    const auto parsed = grammar::parse_command(middle);
+    REQUIRE_FALSE(parsed.ok());
+    const auto m = nlohmann::json::parse(to_line(decision_json({}, middle, parsed, nullptr)));
+    const std::string head = json_text_as_bytes(m["command"].get<std::string>());
+    const std::string tail = json_text_as_bytes(m["command_tail"].get<std::string>());
+    CHECK(head.find("rm -rf") == std::string::npos);
+    CHECK(tail.find("rm -rf") == std::string::npos);
+    REQUIRE(m.contains("error_context"));
+    const std::string context = json_text_as_bytes(m["error_context"].get<std::string>());
+    CHECK(context.find("; rm -rf /") != std::string::npos);
+    const std::size_t from = m["error_context_offset"].get<std::size_t>();
+    CHECK(middle.substr(from, context.size()) == context);
 }
 
 TEST_CASE("allowed records carry argv per stage and the canonical command") {

@@ -61,11 +61,12 @@ snapshot_prefix = "zfs-puller_"
 allow_destroy = true
 )";
 
-std::string token_for(const std::string& toname, bool raw,
-                      std::optional<std::uint64_t> toguid = 42) {
+std::string token_for(const std::string& toname, bool raw, std::optional<std::uint64_t> toguid = 42,
+                      std::optional<std::uint64_t> fromguid = std::nullopt) {
     test::TokenSpec s;
     s.toname = toname;
     s.toguid = toguid;
+    s.fromguid = fromguid;
     s.object = 1;
     s.offset = 0;
     s.bytes = 300000;
@@ -153,11 +154,11 @@ TEST_CASE("decision table") {
         CAPTURE(row.identity);
         CAPTURE(row.command);
         const Decision d = run(p, row.identity, row.command);
-        CHECK(d.allowed == row.allowed);
+        CHECK(d.allowed() == row.allowed);
         CHECK(d.rule == row.rule);
-        if (!d.allowed) {
-            CHECK_FALSE(d.reason.empty());
-            CHECK(d.argv.empty());
+        if (!d.allowed()) {
+            CHECK_FALSE(d.reason().empty());
+            CHECK(d.argv().empty());
         }
     }
 }
@@ -166,10 +167,10 @@ TEST_CASE("command -v answers from the identity's tools") {
     const Policy p = make_policy(identities);
     auto answer = [&](const std::string& id, const std::string& cmd) {
         const Decision d = run(p, id, cmd);
-        REQUIRE(d.allowed);
-        REQUIRE(d.builtin.has_value());
-        CHECK(d.argv.empty());
-        return *d.builtin;
+        REQUIRE(d.allowed());
+        REQUIRE(d.builtin() != nullptr);
+        CHECK(d.argv().empty());
+        return *d.builtin();
     };
     CHECK(answer("pull", "command -v lzop") == BuiltinAnswer{"/usr/bin/lzop\n", 0});
     CHECK(answer("pull", "command -v mbuffer") == BuiltinAnswer{"/usr/bin/mbuffer\n", 0});
@@ -182,50 +183,51 @@ TEST_CASE("command -v answers from the identity's tools") {
 TEST_CASE("the createtxg master probe runs scoped to the identity's datasets") {
     const Policy p = make_policy(identities);
     const Decision d = run(p, "pull", "sudo zfs get -H createtxg ");
-    REQUIRE(d.allowed);
-    CHECK(d.argv == std::vector<std::vector<Argv>>{{{"/sbin/zfs", "get", "-H", "createtxg", "--",
-                                                     "tank/data", "tank/my data"}}});
+    REQUIRE(d.allowed());
+    CHECK(d.argv() == std::vector<std::vector<Argv>>{{{"/sbin/zfs", "get", "-H", "createtxg", "--",
+                                                       "tank/data", "tank/my data"}}});
     // The -t snapshot probe has no property operand, so zfs stops at its usage message and
     // lists nothing; it runs unchanged.
     const Decision t = run(p, "pull", "zfs get -H -t snapshot  ");
-    REQUIRE(t.allowed);
-    CHECK(t.argv == std::vector<std::vector<Argv>>{{{"/sbin/zfs", "get", "-H", "-t", "snapshot"}}});
+    REQUIRE(t.allowed());
+    CHECK(t.argv() ==
+          std::vector<std::vector<Argv>>{{{"/sbin/zfs", "get", "-H", "-t", "snapshot"}}});
 }
 
 TEST_CASE("resume tokens: decoded, scoped, raw-only, forgeries denied") {
     const Policy p = make_policy(identities);
     const auto ok = run(p, "pull", "zfs send -t " + token_for("tank/data@syncoid_x", false));
-    CHECK(ok.allowed);
+    CHECK(ok.allowed());
     CHECK(ok.rule == "send.resume");
     const auto out = run(p, "pull", "zfs send -t " + token_for("tank/database@x", false));
-    CHECK_FALSE(out.allowed);
+    CHECK_FALSE(out.allowed());
     CHECK(out.rule == "scope");
     const auto prefix = run(p, "pull", "zfs send -t " + token_for("tank/dat@x", false));
-    CHECK_FALSE(prefix.allowed);
-    CHECK_FALSE(run(p, "raw", "zfs send -t " + token_for("tank/enc@x", false)).allowed);
-    CHECK(run(p, "raw", "zfs send -t " + token_for("tank/enc@x", true)).allowed);
-    CHECK(run(p, "raw", "zfs send -nvP -t " + token_for("tank/enc@x", true)).allowed);
+    CHECK_FALSE(prefix.allowed());
+    CHECK_FALSE(run(p, "raw", "zfs send -t " + token_for("tank/enc@x", false)).allowed());
+    CHECK(run(p, "raw", "zfs send -t " + token_for("tank/enc@x", true)).allowed());
+    CHECK(run(p, "raw", "zfs send -nvP -t " + token_for("tank/enc@x", true)).allowed());
     // Without toguid the gatekeeper could not tie the name to the snapshot zfs will send.
     CHECK_FALSE(
-        run(p, "pull", "zfs send -t " + token_for("tank/data@x", false, std::nullopt)).allowed);
+        run(p, "pull", "zfs send -t " + token_for("tank/data@x", false, std::nullopt)).allowed());
     // Flip one hex digit of the body: checksum mismatch.
     std::string t = token_for("tank/data@x", false);
     t.back() = t.back() == '0' ? '1' : '0';
     const auto forged = run(p, "pull", "zfs send -t " + t);
-    CHECK_FALSE(forged.allowed);
+    CHECK_FALSE(forged.allowed());
     CHECK(forged.rule == "resume-token");
     test::TokenSpec saved;
     saved.toname = "tank/data@x";
     saved.toguid = 1;
     saved.savedok = true;
-    CHECK_FALSE(run(p, "pull", "zfs send -t " + test::kernel_token(saved)).allowed);
+    CHECK_FALSE(run(p, "pull", "zfs send -t " + test::kernel_token(saved)).allowed());
     test::TokenSpec redacted;
     redacted.toname = "tank/data@x";
     redacted.toguid = 1;
     redacted.redact_snaps = std::vector<std::uint64_t>{7};
-    CHECK_FALSE(run(p, "pull", "zfs send -t " + test::kernel_token(redacted)).allowed);
-    CHECK_FALSE(run(p, "pull", "zfs send -t " + token_for("tank/data@x%y", false)).allowed);
-    CHECK_FALSE(run(p, "pull", "zfs send -t " + token_for("-tank/data@x", false)).allowed);
+    CHECK_FALSE(run(p, "pull", "zfs send -t " + test::kernel_token(redacted)).allowed());
+    CHECK_FALSE(run(p, "pull", "zfs send -t " + token_for("tank/data@x%y", false)).allowed());
+    CHECK_FALSE(run(p, "pull", "zfs send -t " + token_for("-tank/data@x", false)).allowed());
 }
 
 TEST_CASE(
@@ -256,16 +258,96 @@ preset = "syncoid-pull"
          {"full_data", "incr_data", "compressed_data", "incr_bookmark_data", "full_data_resumed"}) {
         CAPTURE(name);
         const std::string t = token(name);
-        CHECK(run(p, "data", "zfs send -t " + t).allowed);
-        CHECK(run(p, "data", "zfs send -nvP -t " + t).allowed);
+        CHECK(run(p, "data", "zfs send -t " + t).allowed());
+        CHECK(run(p, "data", "zfs send -nvP -t " + t).allowed());
         CHECK(run(p, "elsewhere", "zfs send -t " + t).rule == "scope");
         // Not raw: a raw-only identity refuses it even for its own dataset name.
-        CHECK_FALSE(run(p, "enc-raw", "zfs send -t " + t).allowed);
+        CHECK_FALSE(run(p, "enc-raw", "zfs send -t " + t).allowed());
     }
     for (const char* name : {"raw_enc", "raw_incr_enc"}) {
         CAPTURE(name);
         const std::string t = token(name);
-        CHECK(run(p, "enc-raw", "zfs send -t " + t).allowed);
+        CHECK(run(p, "enc-raw", "zfs send -t " + t).allowed());
         CHECK(run(p, "data", "zfs send -t " + t).rule == "scope");
+    }
+}
+
+TEST_CASE("a resume send runs only after the live checks of both of its guids") {
+    const Policy p = make_policy(R"(
+[identity.nested]
+datasets = ["tank/data/child", "tank/data", "tank/other"]
+preset = "syncoid-pull"
+)");
+    const auto full = run(p, "nested", "zfs send -t " + token_for("tank/data/child@s", false, 7));
+    REQUIRE(full.allowed());
+    CHECK(full.run()->live_checks ==
+          std::vector<LiveCheck>{SnapshotHasGuid{"tank/data/child@s", 7}});
+    // An incremental token: libzfs resolves fromguid by searching outwards from toname's
+    // dataset, so it must be found below the outermost identity dataset that holds toname.
+    const auto incremental =
+        run(p, "nested", "zfs send -nvP -t " + token_for("tank/data/child@s", false, 7, 99));
+    REQUIRE(incremental.allowed());
+    CHECK(incremental.run()->live_checks ==
+          std::vector<LiveCheck>{SnapshotHasGuid{"tank/data/child@s", 7},
+                                 GuidBelow{99, "tank/data"}});
+    // Denials never carry live checks (nothing runs for them).
+    CHECK_FALSE(
+        run(p, "nested", "zfs send -t " + token_for("tank/secret@s", false, 7, 99)).allowed());
+}
+
+TEST_CASE("mbuffer's memory is bounded by the identity's mbuffer_max_memory") {
+    const Policy p = make_policy(R"(
+[identity.default]
+datasets = ["tank/data"]
+preset = "syncoid-pull"
+tools = ["mbuffer"]
+
+[identity.big]
+datasets = ["tank/data"]
+preset = "syncoid-pull"
+tools = ["mbuffer"]
+mbuffer_max_memory = "1G"
+)");
+    const auto with_m = [](const std::string& size) {
+        return " zfs send  'tank/data'@'a' | mbuffer  -q -s 128k -m " + size + " 2>/dev/null";
+    };
+    CHECK(run(p, "default", with_m("16M")).allowed()); // what syncoid sends unless told otherwise
+    CHECK(run(p, "default", with_m("16384k")).allowed());
+    const auto big = run(p, "default", with_m("128M"));
+    CHECK_FALSE(big.allowed());
+    CHECK(big.rule == "mbuffer-memory");
+    CHECK(big.reason().find("mbuffer_max_memory (16M)") != std::string::npos);
+    CHECK_FALSE(run(p, "default", with_m("16385k")).allowed());
+    CHECK(run(p, "big", with_m("1G")).allowed());
+    CHECK(run(p, "big", with_m("1024M")).allowed());
+    CHECK_FALSE(run(p, "big", with_m("1025M")).allowed());
+    CHECK_FALSE(run(p, "big", with_m("16G")).allowed());
+}
+
+// syncoid names its snapshots syncoid_[ID_]HOST_<stamp> and its hold tag syncoid_[ID_]HOST: a
+// prefix that pins the backup host keeps one host's key away from another host's snapshots.
+TEST_CASE("a per-target snapshot prefix pins the backup host, hold tags included") {
+    const Policy p = make_policy(R"(
+[identity.host-a]
+datasets = ["tank/data"]
+preset = "syncoid-pull"
+snapshot_prefix = "syncoid_hostA_"
+allow_destroy = true
+)");
+    const std::string mine = "'tank/data'@syncoid_hostA_2026-11-27:02:46:41-GMT00:00";
+    const std::string theirs = "'tank/data'@syncoid_hostB_2026-11-27:02:46:41-GMT00:00";
+    CHECK(run(p, "host-a", "zfs snapshot " + mine).allowed());
+    CHECK(run(p, "host-a", " zfs destroy " + mine).allowed());
+    CHECK(run(p, "host-a", " zfs hold syncoid_hostA " + mine).allowed());
+    CHECK(run(p, "host-a", " zfs release syncoid_hostA " + mine).allowed());
+    for (const std::string& cmd :
+         {"zfs snapshot " + theirs, " zfs destroy " + theirs, " zfs hold syncoid_hostA " + theirs,
+          " zfs release syncoid_hostB " + theirs, " zfs release syncoid_hostB " + mine,
+          " zfs hold syncoid_host " + mine, " zfs hold syncoid_hostAB " + mine,
+          " zfs hold syncoid " + mine}) {
+        CAPTURE(cmd);
+        const auto d = run(p, "host-a", cmd);
+        CHECK_FALSE(d.allowed());
+        CHECK(d.rule == "snapshot-prefix");
     }
 }

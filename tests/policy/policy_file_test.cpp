@@ -35,6 +35,7 @@ tools = ["lzop"]
     CHECK_FALSE(id.raw_only);
     CHECK(r.policy->audit.required);
     CHECK(r.policy->audit.syslog);
+    CHECK(id.mbuffer_max_memory == "16M"); // what syncoid sends by default
 }
 
 TEST_CASE("every malformed policy is rejected whole, with a message") {
@@ -68,6 +69,12 @@ TEST_CASE("every malformed policy is rejected whole, with a message") {
         {with_identity("snapshot_prefix = \"\"\n"), "snapshot_prefix"},
         {with_identity("snapshot_prefix = \"syncoid_%\"\n"), "snapshot_prefix"},
         {with_identity("direct_connections = [\"host\"]\n"), "host:port"},
+        {with_identity("mbuffer_max_memory = \"0\"\n"), "mbuffer_max_memory"},
+        {with_identity("mbuffer_max_memory = \"17G\"\n"), "at most 16G"},
+        {with_identity("mbuffer_max_memory = \"16T\"\n"), "mbuffer_max_memory"},
+        {with_identity("mbuffer_max_memory = \"1 G\"\n"), "mbuffer_max_memory"},
+        {with_identity("mbuffer_max_memory = \"-1M\"\n"), "mbuffer_max_memory"},
+        {with_identity("mbuffer_max_memory = \"16MB\"\n"), "mbuffer_max_memory"},
         {with_identity("") + "[extra]\nx = true\n", "unknown key 'extra'"},
         {with_identity("") + "[audit]\nfile = \"log\"\n", "absolute"},
         {with_identity("") + "[audit]\nrequire = false\n", "unknown key 'require'"},

@@ -67,8 +67,8 @@ void check_allowed(const grammar::Invocation& inv, const std::string& identity =
     REQUIRE_MESSAGE(parsed.ok(), *r.text);
     const policy::Decision d = policy::decide(
         *parsed.invocation, the_policy().identities.at(identity), the_policy().programs);
-    CHECK_MESSAGE(d.allowed, *r.text, " -> ", d.rule, ": ", d.reason);
-    CHECK(d.argv.at(0).at(0).at(0) == "/usr/sbin/zfs");
+    CHECK_MESSAGE(d.allowed(), *r.text, " -> ", d.rule, ": ", d.reason());
+    CHECK(d.argv().at(0).at(0).at(0) == "/usr/sbin/zfs");
 }
 
 std::vector<grammar::Invocation> commands_of(const JobPlan& plan, const Inventory& src,
@@ -243,7 +243,7 @@ TEST_CASE("the puller identity denies syncoid's extra vocabulary") {
         const auto parsed = grammar::parse_command(c);
         REQUIRE_MESSAGE(parsed.ok(), c);
         const policy::Decision d = policy::decide(*parsed.invocation, id, the_policy().programs);
-        CHECK_MESSAGE(!d.allowed, line.label, ": ", c);
+        CHECK_MESSAGE(!d.allowed(), line.label, ": ", c);
         CHECK_MESSAGE(d.rule == "preset", c, " -> ", d.rule);
         ++denied;
     }
@@ -255,7 +255,7 @@ TEST_CASE("the puller identity denies syncoid's extra vocabulary") {
                           "zfs get -Hpd 1 -t snapshot guid,creation 'tank/data'"}) {
         const auto parsed = grammar::parse_command(c);
         REQUIRE_MESSAGE(parsed.ok(), c);
-        CHECK_FALSE(policy::decide(*parsed.invocation, id, the_policy().programs).allowed);
+        CHECK_FALSE(policy::decide(*parsed.invocation, id, the_policy().programs).allowed());
     }
 }
 

@@ -1,0 +1,76 @@
+// The confirm step: a Run's live checks against what the live system answered. Pure, so every
+// answer a hostile or broken system could give is a table row.
+#include <doctest/doctest.h>
+
+#include "policy/live_checks.hpp"
+
+using namespace policy;
+
+namespace {
+
+Decision resume_run(std::vector<LiveCheck> checks) {
+    Decision d;
+    d.rule = "send.resume";
+    d.verdict =
+        Run{{PipelinePlan{{{"/sbin/zfs", "send", "-t", "1-a-b-c"}}, false}}, std::move(checks)};
+    return d;
+}
+
+} // namespace
+
+TEST_CASE("each live check asks one read-only zfs command, built from typed fields") {
+    CHECK(live_check_argv(SnapshotHasGuid{"tank/data@s", 7}, "/sbin/zfs") ==
+          Argv{"/sbin/zfs", "get", "-H", "-p", "-o", "value", "guid", "--", "tank/data@s"});
+    CHECK(live_check_argv(GuidBelow{9, "tank/data"}, "/sbin/zfs") ==
+          Argv{"/sbin/zfs", "list", "-H", "-p", "-o", "guid", "-r", "-t",
+               "filesystem,volume,snapshot,bookmark", "--", "tank/data"});
+}
+
+TEST_CASE("confirm keeps a Run whose checks all hold and denies on the first that does not") {
+    const std::vector<LiveCheck> both{SnapshotHasGuid{"tank/data@s", 7},
+                                      GuidBelow{99, "tank/data"}};
+    const std::string listing = "12\n99\n7\n";
+    struct Row {
+        const char* label;
+        std::vector<std::optional<std::string>> answers;
+        bool allowed;
+        const char* reason_part;
+    };
+    const Row rows[] = {
+        {"both hold", {"7\n", listing}, true, ""},
+        {"toguid answer without newline", {"7", listing}, true, ""},
+        {"toname has another guid", {"8\n", listing}, false, "toguid is not the guid"},
+        {"toname does not exist", {std::nullopt, listing}, false, "does not exist"},
+        {"guid answer is not a number", {"7x\n", listing}, false, "cannot read the guid"},
+        {"empty guid answer", {"\n", listing}, false, "cannot read the guid"},
+        {"fromguid only outside the scope", {"7\n", "12\n7\n"}, false, "fromguid is no snapshot"},
+        {"fromguid as a prefix of a longer guid", {"7\n", "990\n7\n"}, false, "fromguid"},
+        {"listing failed or was cut", {"7\n", std::nullopt}, false, "cannot list the guids"},
+        {"an answer missing", {"7\n"}, false, "not all answered"},
+        {"an answer too many", {"7\n", listing, listing}, false, "not all answered"},
+    };
+    for (const auto& row : rows) {
+        CAPTURE(row.label);
+        const Decision d = confirm(resume_run(both), row.answers);
+        CHECK(d.allowed() == row.allowed);
+        if (row.allowed) {
+            CHECK(d == resume_run(both));
+        } else {
+            CHECK(d.rule == "resume-token-preflight");
+            CHECK(d.reason().find(row.reason_part) != std::string::npos);
+            CHECK(d.argv().empty());
+        }
+    }
+}
+
+TEST_CASE("confirm leaves denials and builtin answers alone") {
+    Decision denied;
+    denied.rule = "scope";
+    denied.verdict = Denied{"outside"};
+    CHECK(confirm(denied, {}) == denied);
+    Decision builtin;
+    builtin.rule = "builtin.exit";
+    builtin.verdict = BuiltinAnswer{"", 0};
+    CHECK(confirm(builtin, {}) == builtin);
+    CHECK(confirm(resume_run({}), {}).allowed()); // a Run without checks needs no answers
+}
