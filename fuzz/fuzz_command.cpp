@@ -1,7 +1,7 @@
 // libFuzzer harness for the command surface: SSH_ORIGINAL_COMMAND bytes through lex + parse +
 // decide() under the fixed policy (fixed_policy.hpp: the corpus identities `corpus` and
 // `direct`, plus `puller` and a read-only raw-only `ro`), with the security properties of
-// issue 5 asserted on every input. Links grammar and policy only.
+// asserted on every input. Links grammar and policy only.
 //
 // The name and scope checks below are written out again here on purpose (an oracle that
 // shares no code with the grammar); only the fixed option-word tables come from canonical.hpp.

@@ -10,6 +10,7 @@
 
 #include "fuzz/fuzz_check.hpp"
 #include "grammar/canonical.hpp"
+#include "grammar/programs.hpp"
 #include "policy/policy_file.hpp"
 
 namespace {
@@ -26,8 +27,7 @@ bool absolute_clean(std::string_view p) {
 void check_loaded(const policy::Policy& p) {
     require(p.programs.contains("zfs"), "loaded policy without a zfs path");
     for (const auto& [name, path] : p.programs) {
-        require(grammar::tool_from_name(name).has_value() || name == "zfs" || name == "zpool",
-                "unknown program name loaded", name);
+        require(grammar::find_program_entry(name) != nullptr, "unknown program name loaded", name);
         require(absolute_clean(path), "program path not absolute and clean", path);
     }
     if (p.audit.file)

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "gatekeeper/capabilities.hpp"
+#include "grammar/programs.hpp"
 
 namespace gatekeeper {
 const ProgramSandbox* find_program(const Sandbox& s, const std::string& path) noexcept {
@@ -23,8 +24,16 @@ bool set_no_new_privs() noexcept {
 }
 
 Profile profile_for_program(const std::string& key) {
-    if (key == "zfs" || key == "zpool") return Profile::zfs;
-    if (key == "socat") return Profile::socat;
+    const grammar::ProgramEntry* entry = grammar::find_program_entry(key);
+    if (entry == nullptr) return Profile::stream; // cannot load (policy_file.cpp); least rights
+    switch (entry->kind) {
+    case grammar::ProgramKind::zfs:
+        return Profile::zfs;
+    case grammar::ProgramKind::network:
+        return Profile::socat;
+    case grammar::ProgramKind::stream:
+        break;
+    }
     return Profile::stream;
 }
 

@@ -5,6 +5,7 @@
 #include <type_traits>
 
 #include "grammar/lexer.hpp"
+#include "grammar/programs.hpp"
 
 namespace grammar {
 

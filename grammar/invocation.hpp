@@ -113,7 +113,7 @@ struct ZfsBookmark { // zfs bookmark DS@SNAP DS#BM
 
 // --- zfs send
 // -------------------------------------------------------------------------------------
-// Single-letter send flags syncoid can pass through --sendoptions (vocabulary section 6), in
+// Single-letter send flags syncoid can pass through --sendoptions (syncoid --sendoptions), in
 // the canonical order the argv is rebuilt in.
 inline constexpr char send_flag_order[] = "DLPRVbcehpsvw";
 
@@ -178,9 +178,6 @@ struct Invocation {
     bool sudo_stripped = false; // a leading `sudo` word was removed somewhere
     bool operator==(const Invocation&) const = default;
 };
-
-std::string_view tool_name(Tool);
-std::optional<Tool> tool_from_name(std::string_view);
 
 // Bytes of an mbuffer size or rate as mbuffer(1) reads it: decimal digits and an optional
 // k/M/G unit (either case). nullopt for zero, another unit, or more than 64 bits.

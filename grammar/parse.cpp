@@ -11,6 +11,7 @@
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
 #include "grammar/lexer.hpp"
+#include "grammar/programs.hpp"
 #include "grammar/zfs_grammar.hpp"
 
 namespace grammar {
@@ -64,7 +65,8 @@ struct build_error {
     std::string message;
 };
 
-// syncoid batches prune destroys 11 per exec (vocabulary 4.4); we accept no more.
+// syncoid batches prune destroys 11 per exec (the corpus's `[14 stale sync snaps]` lines);
+// we accept no more.
 constexpr std::size_t max_chain_length = 11;
 // zfs-puller snapshots every changed dataset of a job in one atomic `zfs snapshot`, and holds
 // and releases a job's snapshots in one `zfs hold` / `zfs release` each.

@@ -1,5 +1,5 @@
 // PEGTL rules for the source-side vocabulary of syncoid 2.1.0, 2.2.0, 2.3.0, master and
-// zfs-puller (../shared/reference/syncoid-vocabulary.md sections 2-4, 10). Rules only: no
+// zfs-puller (recorded in tests/corpus/syncoid-corpus.txt; grammar/README.md). Rules only: no
 // actions, no state. Included by grammar/parse.cpp alone (one PEGTL translation unit).
 //
 // Input is not the raw command but the lexer's tokens, re-encoded so each word is followed by
@@ -135,29 +135,29 @@ struct tool_name : sor<TAO_PEGTL_STRING("lzop"), TAO_PEGTL_STRING("gzip"), TAO_P
                        TAO_PEGTL_STRING("zstdmt"), TAO_PEGTL_STRING("zstd"), TAO_PEGTL_STRING("xz"),
                        TAO_PEGTL_STRING("lz4"), TAO_PEGTL_STRING("mbuffer"), TAO_PEGTL_STRING("socat")> {};
 struct tool_word : seq<tool_name, eow> {};
-struct exit_cmd : seq<kw_exit> {};                                       // #1 `exit`
-struct echo_cmd : if_must<kw_echo, opt_n> {};                            // #2 `echo -n`
-struct command_v : if_must<kw_command, opt_v, tool_word> {};             // #3-5 `command -v TOOL`
+struct exit_cmd : seq<kw_exit> {};                                       // syncoid, all versions: ends the ControlMaster setup session
+struct echo_cmd : if_must<kw_echo, opt_n> {};                            // syncoid, all versions: connectivity test, must exit 0
+struct command_v : if_must<kw_command, opt_v, tool_word> {};             // syncoid, all versions: which compressor / mbuffer / socat exists
 struct builtin : sor<exit_cmd, echo_cmd, command_v> {};
 
-// --- zpool get (zpool(8) get; syncoid #6) ----------------------------------------------------------
+// --- zpool get (zpool(8) get; syncoid, all versions: the resume-support probe) ----------------------------------------------------------
 struct zpool_get_feature : if_must<kw_zpool, kw_get, opt_o, w_value, opt_H, w_feature_ext, opt_dashdash, pool_word> {};
 
 // --- zfs get (zfs(8) get [-Hp] [-d depth] [-s source] [-t type] prop dataset) -----------------------
-struct get_syncoid_sync : seq<opt_H, p_syncoid_sync, opt_dashdash, dataset_word> {};      // #8
-struct get_type : seq<opt_H, p_type, opt_dashdash, dataset_word> {};                      // #13
-struct get_recordsize : seq<opt_H, p_recordsize, opt_dashdash, dataset_word> {};          // #13
-struct get_probe_snapshot_type : seq<opt_H, opt_t, w_snapshot> {};                        // #9 master, no operand
-struct get_probe_createtxg : seq<opt_H, p_createtxg, opt_dashdash, star<dataset_word>> {}; // #10 master; scoped by decide()
-struct get_snapshots : seq<opt_Hpd, one_word, opt_t, w_snapshot, p_guid_creation, opt_dashdash, dataset_word> {};          // #11
-struct get_snapshots_txg : seq<opt_Hpd, one_word, opt_t, w_snapshot, p_guid_creation_txg, opt_dashdash, dataset_word> {};  // #11c master
-struct get_children_typed : seq<opt_Hpd, one_word, p_type_guid_creation, opt_dashdash, dataset_word> {};        // #11b 2.2.0+
-struct get_children_typed_last : seq<opt_Hpd, one_word, p_guid_creation_type, opt_dashdash, dataset_word> {};   // #11d master
-struct get_children_typed_txg : seq<opt_Hpd, one_word, p_guid_creation_txg_type, opt_dashdash, dataset_word> {}; // #11d master
-struct get_bookmarks : seq<opt_Hpd, one_word, opt_t, w_bookmark, p_guid_creation, opt_dashdash, dataset_word> {};          // #12
-struct get_bookmarks_txg : seq<opt_Hpd, one_word, opt_t, w_bookmark, p_guid_creation_txg, opt_dashdash, dataset_word> {};  // #12c master
-struct get_local_properties : seq<opt_s, w_local, opt_H, w_all, opt_dashdash, dataset_word> {};  // #14 2.3.0+
-struct get_local_properties_220 : seq<w_all, opt_s, w_local, opt_H, dataset_word> {};         // #14b 2.2.0 (options after `all`)
+struct get_syncoid_sync : seq<opt_H, p_syncoid_sync, opt_dashdash, dataset_word> {};      // syncoid, all versions
+struct get_type : seq<opt_H, p_type, opt_dashdash, dataset_word> {};                      // syncoid --preserve-recordsize
+struct get_recordsize : seq<opt_H, p_recordsize, opt_dashdash, dataset_word> {};          // syncoid --preserve-recordsize
+struct get_probe_snapshot_type : seq<opt_H, opt_t, w_snapshot> {};                        // syncoid master probe, no operand
+struct get_probe_createtxg : seq<opt_H, p_createtxg, opt_dashdash, star<dataset_word>> {}; // syncoid master probe; scoped by decide()
+struct get_snapshots : seq<opt_Hpd, one_word, opt_t, w_snapshot, p_guid_creation, opt_dashdash, dataset_word> {};          // syncoid 2.1.0-2.3.0
+struct get_snapshots_txg : seq<opt_Hpd, one_word, opt_t, w_snapshot, p_guid_creation_txg, opt_dashdash, dataset_word> {};  // syncoid master
+struct get_children_typed : seq<opt_Hpd, one_word, p_type_guid_creation, opt_dashdash, dataset_word> {};        // syncoid 2.2.0+ fallback
+struct get_children_typed_last : seq<opt_Hpd, one_word, p_guid_creation_type, opt_dashdash, dataset_word> {};   // syncoid master
+struct get_children_typed_txg : seq<opt_Hpd, one_word, p_guid_creation_txg_type, opt_dashdash, dataset_word> {}; // syncoid master
+struct get_bookmarks : seq<opt_Hpd, one_word, opt_t, w_bookmark, p_guid_creation, opt_dashdash, dataset_word> {};          // syncoid 2.1.0-2.3.0
+struct get_bookmarks_txg : seq<opt_Hpd, one_word, opt_t, w_bookmark, p_guid_creation_txg, opt_dashdash, dataset_word> {};  // syncoid master
+struct get_local_properties : seq<opt_s, w_local, opt_H, w_all, opt_dashdash, dataset_word> {};  // syncoid 2.3.0+ --preserve-properties
+struct get_local_properties_220 : seq<w_all, opt_s, w_local, opt_H, dataset_word> {};         // syncoid 2.2.0 --preserve-properties (options after `all`)
 struct get_query : sor<get_syncoid_sync, get_type, get_recordsize, get_probe_snapshot_type, get_probe_createtxg,
                        get_snapshots, get_snapshots_txg, get_children_typed, get_children_typed_last,
                        get_children_typed_txg, get_bookmarks, get_bookmarks_txg, get_local_properties,
@@ -165,24 +165,24 @@ struct get_query : sor<get_syncoid_sync, get_type, get_recordsize, get_probe_sna
 struct zfs_get : if_must<kw_get, get_query> {};
 
 // --- zfs list (zfs(8) list) -------------------------------------------------------------------------
-struct list_recursive_origins : seq<opt_o, w_name_origin, opt_t, w_fs_vol, opt_Hr, opt_dashdash, dataset_word> {};  // #7
+struct list_recursive_origins : seq<opt_o, w_name_origin, opt_t, w_fs_vol, opt_Hr, opt_dashdash, dataset_word> {};  // syncoid --recursive
 struct list_puller_inventory : seq<opt_H, opt_p, opt_r, opt_t, w_all, opt_o, w_puller_columns, opt_dashdash, dataset_word> {};  // zfs-puller
 struct list_query : sor<list_recursive_origins, list_puller_inventory> {};
 struct zfs_list : if_must<kw_list, list_query> {};
 
 // --- snapshot-changing subcommands ----------------------------------------------------------------------
-struct zfs_snapshot : if_must<kw_snapshot, opt_dashdash, plus<snapshot_word>> {};              // #15 zfs snapshot DS@SNAP; zfs-puller: several at once
-struct zfs_hold : if_must<kw_hold, opt_dashdash, hold_tag_word, plus<snapshot_word>> {};       // #19 zfs hold TAG DS@SNAP; zfs-puller: several at once
-struct zfs_release : if_must<kw_release, opt_dashdash, hold_tag_word, plus<snapshot_word>> {}; // #20 zfs release TAG DS@SNAP; likewise
-struct zfs_bookmark : if_must<kw_bookmark, opt_dashdash, snapshot_word, bookmark_word> {};     // #21 zfs bookmark DS@SNAP DS#BM
-struct zfs_destroy : if_must<kw_destroy, opt_dashdash, snapshot_word> {};                      // #18 one snapshot, no flags
+struct zfs_snapshot : if_must<kw_snapshot, opt_dashdash, plus<snapshot_word>> {};              // zfs snapshot DS@SNAP (syncoid); zfs-puller: several at once
+struct zfs_hold : if_must<kw_hold, opt_dashdash, hold_tag_word, plus<snapshot_word>> {};       // zfs hold TAG DS@SNAP (syncoid 2.2.0+ --use-hold); zfs-puller: several
+struct zfs_release : if_must<kw_release, opt_dashdash, hold_tag_word, plus<snapshot_word>> {}; // zfs release TAG DS@SNAP (syncoid 2.2.0+ --use-hold); likewise
+struct zfs_bookmark : if_must<kw_bookmark, opt_dashdash, snapshot_word, bookmark_word> {};     // zfs bookmark DS@SNAP DS#BM (syncoid --create-bookmark)
+struct zfs_destroy : if_must<kw_destroy, opt_dashdash, snapshot_word> {};                      // syncoid pruning: one snapshot, no flags
 
-// --- zfs send (zfs(8) send; syncoid #16, #17; --sendoptions letters from section 6) ------------------------
+// --- zfs send (zfs(8) send; syncoid estimates and sends; the letters --sendoptions can add) ------------------------
 struct send_flag_letter : one<'D', 'L', 'P', 'R', 'V', 'b', 'c', 'e', 'h', 'p', 's', 'v', 'w'> {};
 struct send_flag : seq<one<'-'>, send_flag_letter, eow> {};
 struct send_exclude : seq<opt_X, exclude_list> {};                          // 2.3.0+ --sendoptions=X
 struct send_option : sor<send_flag, send_exclude> {};
-struct send_estimate : seq<opt_nvP> {};                                     // #16 size estimate
+struct send_estimate : seq<opt_nvP> {};                                     // syncoid: size estimate
 struct send_intermediates : seq<opt_I> {};
 struct send_incremental_from : sor<send_intermediates, opt_i> {};
 struct send_resume : seq<opt_t, resume_token_word> {};                      // -t TOKEN
@@ -196,7 +196,7 @@ struct zfs_command : if_must<kw_zfs, zfs_subcommand> {};
 struct sudo_prefix : opt<kw_sudo> {};                                       // stripped and recorded
 struct statement : seq<sudo_prefix, sor<zfs_command, zpool_get_feature>> {};
 
-// --- pipeline stages after zfs send (section 3) ------------------------------------------------------
+// --- pipeline stages after zfs send (syncoid, all versions) ------------------------------------------------------
 struct level_3 : word<TAO_PEGTL_STRING("-3")> {};
 struct level_9 : word<TAO_PEGTL_STRING("-9")> {};
 struct level_19 : word<TAO_PEGTL_STRING("-19")> {};

@@ -8,6 +8,7 @@
 #include <type_traits>
 
 #include "grammar/canonical.hpp"
+#include "grammar/programs.hpp"
 #include "policy/resume_token.hpp"
 
 namespace policy {
@@ -223,7 +224,7 @@ std::optional<BuiltinAnswer> builtin_answer(const Command& c, const Checker& che
     if (std::holds_alternative<Exit>(c) || std::holds_alternative<EchoN>(c))
         return BuiltinAnswer{"", 0};
     if (const auto* v = std::get_if<CommandV>(&c)) {
-        // Answering "not found" makes syncoid drop that stage (vocabulary 11.2).
+        // Answering "not found" (empty output, status 1) makes syncoid drop that stage.
         const std::string name(tool_name(v->tool));
         const bool socat_usable = v->tool != Tool::socat || !check.id.direct_connections.empty();
         if (check.has_tool(v->tool) && socat_usable)

@@ -8,6 +8,7 @@
 #include <toml++/toml.h>
 
 #include "grammar/canonical.hpp"
+#include "grammar/programs.hpp"
 #include "policy/toml_subset.hpp"
 #include "policy/toml_values.hpp"
 
@@ -65,13 +66,10 @@ bool is_host_port(std::string_view s) {
 // mbuffer's -m is bounded by the grammar at 16 GiB; a policy cannot allow more.
 constexpr std::uint64_t max_mbuffer_memory = 16ULL << 30;
 
-const std::set<std::string_view> program_keys{"zfs",    "zpool", "lzop", "gzip",    "pigz", "zstd",
-                                              "zstdmt", "xz",    "lz4",  "mbuffer", "socat"};
-
 void load_programs(const toml::table& t, Policy& p) {
     for (const auto& [key, value] : t) {
         const std::string name(key.str());
-        if (!program_keys.contains(name))
+        if (grammar::find_program_entry(name) == nullptr)
             fail(value, "unknown program '" + name + "' in [programs]");
         const std::string path = get_string(value, "programs." + name);
         if (!is_absolute_clean_path(path))

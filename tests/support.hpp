@@ -91,7 +91,7 @@ inline std::vector<RejectLine> reject_corpus() {
     return out;
 }
 
-// The policy the corpora are judged under (issue 2): tank/data and 'tank/my data',
+// The policy the corpora are judged under: tank/data and 'tank/my data',
 // syncoid-pull, every tool.
 inline const char* corpus_policy_text = R"(
 [programs]

@@ -3,6 +3,7 @@
 
 #include "grammar/canonical.hpp"
 #include "grammar/parse.hpp"
+#include "grammar/programs.hpp"
 
 using namespace grammar;
 
@@ -163,4 +164,29 @@ TEST_CASE("zfs snapshot, hold and release take at most 1000 snapshots at once") 
         CHECK(over.error.message.find("too many snapshots") != std::string::npos);
     }
     CHECK_FALSE(parse_command("zfs hold -- zp_keep").ok()); // a tag alone is no hold
+}
+
+// program_table is the one list of programs; the grammar's `command -v` rule spells the tool
+// words again (as PEGTL rules must): the two may never drift apart.
+TEST_CASE("the grammar's tool words are exactly the tools of program_table") {
+    std::size_t tools = 0;
+    for (const auto& entry : program_table) {
+        CAPTURE(entry.key);
+        CHECK(find_program_entry(entry.key) == &entry);
+        const auto parsed = parse_command("command -v " + std::string(entry.key));
+        if (entry.tool) {
+            ++tools;
+            CHECK(tool_name(*entry.tool) == entry.key);
+            CHECK(tool_from_name(entry.key) == entry.tool);
+            REQUIRE(parsed.ok());
+            CHECK(parsed.invocation->pipelines.front().stages.front() ==
+                  Command{CommandV{*entry.tool}});
+        } else {
+            CHECK_FALSE(parsed.ok()); // zfs and zpool are never asked about
+            CHECK(entry.kind == ProgramKind::zfs);
+        }
+    }
+    CHECK(tools == 9); // every grammar::Tool
+    CHECK(find_program_entry("sh") == nullptr);
+    CHECK_FALSE(parse_command("command -v sh").ok());
 }
