@@ -173,6 +173,7 @@ snapshot_prefix = "syncoid_"
 allow_destroy = true
 raw_only = false
 tools = ["lzop", "gzip", "pigz", "zstd", "zstdmt", "xz", "lz4", "mbuffer"]
+mbuffer_max_memory = "1G"
 EOF
   chown root:root "$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$POLICY" || return 1
   "$GK" --policy "$POLICY" --check >/dev/null

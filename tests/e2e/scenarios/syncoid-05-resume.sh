@@ -9,12 +9,18 @@
 #     a real token of src/secret (outside the identity: rule scope), and the same token re-encoded
 #     with its toname changed to src/resume@r1 (in scope, valid checksum and zlib, but toguid is
 #     src/secret@r1's guid: the pre-flight denies it; without it libzfs would send src/secret).
+#  4. An incremental token's fromguid: a real token of an interrupted `-i r1 r2` receive is
+#     allowed (its fromguid is src/resume@r1, found below the identity's dataset by the live
+#     check); the same token with fromguid changed to src/secret@r1's guid, or to a guid no
+#     snapshot has, is denied by the live check. Real zfs shows why: it resolves the guid
+#     across the pool (src/secret@r1 is found: "Invalid cross-device link"; the unknown one
+#     is not: "no longer exists"), an oracle for the backup key without the check.
 source "$(dirname "$0")/lib.sh"
 zg_setup
 KEY=/root/.ssh/zg_backup
 SRC=src/resume DST=dst/resume SECRET=src/secret   # equal name lengths: see the forgery below
 
-destroy_ds "$DST" dst/secretpart "$SRC" "$SECRET"
+destroy_ds "$DST" dst/secretpart dst/fromguid "$SRC" "$SECRET"
 need create zfs create "$SRC"
 fill /src/resume 24 big
 zfs snapshot "$SRC@r1"
@@ -154,5 +160,54 @@ deny_one forged-guid-token "zfs send -t $forged" resume-token-preflight
 deny_one forged-guid-token-pipeline " zfs send  -t $forged | lzop  | mbuffer  -q -s 128k -m 16M 2>/dev/null" resume-token-preflight
 deny_one forged-guid-token-estimate "zfs send -nvP -t $forged" resume-token-preflight
 
-destroy_ds "$DST" dst/secretpart "$SRC" "$SECRET"
+# 4. fromguid. A real incremental token: dst/fromguid holds r1 and an interrupted `-i r1 r2`.
+zfs send "$SRC@r1" | zfs receive -u dst/fromguid
+need fromguid-r1 zfs list -H -o name dst/fromguid@r1 >/dev/null
+fill /src/resume 8 more
+zfs snapshot "$SRC@r2"
+zfs send -i "$SRC@r1" "$SRC@r2" | head -c 2000000 | zfs receive -s -u dst/fromguid 2>/dev/null
+incr_token=$(zfs get -H -o value receive_resume_token dst/fromguid)
+need incremental-token test -n "$incr_token" -a "$incr_token" != -
+m=$(audit_mark)
+if gk_ssh backup "zfs send -nvP -t $incr_token" >"$SCRATCH/out" 2>"$SCRATCH/err"; then
+  out=$(audit_py "$m" <<'PY'
+d = [r for r in recs if r["event"] == "decision"]
+sys.exit(0 if len(d) == 1 and d[0]["decision"] == "allow" and d[0]["rule"] == "send.estimate.resume" else 1)
+PY
+  ) && pass fromguid-in-scope-allowed "$(tail -n 1 "$SCRATCH/out")" || fail fromguid-in-scope-allowed "records: $out"
+else
+  fail fromguid-in-scope-allowed "exit $?: $(head -c 300 "$SCRATCH/err")"
+fi
+r1_guid=$(zfs get -H -p -o value guid "$SRC@r1")
+# with_fromguid GUID: the real incremental token with its fromguid replaced, re-encoded the way
+# OpenZFS writes tokens (new zlib body, new fletcher4 word).
+with_fromguid() {
+  python3 - "$incr_token" "$r1_guid" "$1" <<'PY'
+import struct, sys, zlib
+token, old, new = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+version, _, size, body = token.split("-")
+packed = zlib.decompress(bytes.fromhex(body))
+old_b, new_b = struct.pack("<Q", old), struct.pack("<Q", new)
+assert len(packed) == int(size, 16) and packed.count(old_b) == 1
+packed = packed.replace(old_b, new_b)
+comp = zlib.compress(packed)
+cksum = sum(struct.unpack_from("<I", comp, i)[0] for i in range(0, len(comp) // 4 * 4, 4)) % (1 << 64)
+print("%s-%x-%x-%s" % (version, cksum, len(packed), comp.hex()))
+PY
+}
+forged_from=$(with_fromguid "$secret_guid")
+unknown_from=$(with_fromguid 81985529216486895)   # 0x123456789abcdef: no snapshot has it
+need forge-fromguid test -n "$forged_from" -a -n "$unknown_from"
+zfs send -nvP -t "$forged_from" >"$LOGDIR/forged-fromguid.nvP" 2>&1
+zfs send -nvP -t "$unknown_from" >"$LOGDIR/unknown-fromguid.nvP" 2>&1
+if grep -q "no longer exists" "$LOGDIR/unknown-fromguid.nvP" && ! grep -q "no longer exists" "$LOGDIR/forged-fromguid.nvP"; then
+  pass zfs-resolves-fromguid-across-the-pool "$(grep -m1 -i "cannot" "$LOGDIR/forged-fromguid.nvP")"
+else
+  fail zfs-resolves-fromguid-across-the-pool "$(grep -i -m1 cannot "$LOGDIR/forged-fromguid.nvP") / $(grep -i -m1 cannot "$LOGDIR/unknown-fromguid.nvP")"
+fi
+deny_one forged-fromguid-estimate "zfs send -nvP -t $forged_from" resume-token-preflight
+deny_one forged-fromguid-send "zfs send -t $forged_from" resume-token-preflight
+deny_one unknown-fromguid-estimate "zfs send -nvP -t $unknown_from" resume-token-preflight
+
+destroy_ds "$DST" dst/secretpart dst/fromguid "$SRC" "$SECRET"
 zg_finish

@@ -46,7 +46,8 @@ sys.path.insert(0, "/run/zg-e2e")
 from zgaudit import lines, AUDIT
 
 corpus, ctl, per_group, report = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
-MAX_RECORDED = 8192   # audit_record.hpp max_recorded_command
+MAX_RECORDED = 8192   # audit_record.hpp max_recorded_command: kept whole up to this size,
+END_BYTES = 4096      # else its first and last recorded_end_bytes (command, command_tail)
 
 def unescape(s):
     out, i = bytearray(), 0
@@ -142,7 +143,10 @@ for n, (group, cmd) in enumerate(attacks, 1):
             problems.append("record %s/%s" % (rec.get("event"), rec.get("decision")))
         if rec.get("identity") != "corpus":
             problems.append("identity %r" % rec.get("identity"))
-        if rec.get("command") != cmd[:MAX_RECORDED].decode("latin-1") or rec.get("command_bytes") != len(cmd):
+        head = cmd if len(cmd) <= MAX_RECORDED else cmd[:END_BYTES]
+        tail = None if len(cmd) <= MAX_RECORDED else cmd[-END_BYTES:].decode("latin-1")
+        if (rec.get("command") != head.decode("latin-1") or rec.get("command_tail") != tail
+                or rec.get("command_bytes") != len(cmd)):
             problems.append("recorded command differs from the bytes sent")
         if rec.get("command_truncated") != (len(cmd) > MAX_RECORDED):
             problems.append("command_truncated %r" % rec.get("command_truncated"))
