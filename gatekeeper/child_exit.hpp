@@ -1,4 +1,4 @@
-// How a child ends when anything between fork and execve fails: one write of a fixed message
+// How a child ends when anything between its start and execve fails: one write of a fixed message
 // (async-signal-safe, no allocation) and _exit with a named status, so a half-applied sandbox
 // never runs a program and the supervisor records the stage as "could not start".
 #pragma once

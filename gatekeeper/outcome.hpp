@@ -22,7 +22,7 @@ struct RunOutcome {
     bool client_hung_up = false; // our stdout's reader went away mid-run
     int supervisor_signal = 0;   // SIGHUP/SIGTERM/SIGINT received, 0 if none
     double duration_ms = 0;
-    std::string error; // a stage could not be started (fork/pipe failure)
+    std::string error; // a stage could not be started (clone/pipe failure)
 };
 
 } // namespace gatekeeper

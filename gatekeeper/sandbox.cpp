@@ -67,8 +67,11 @@ Sandbox prepare_sandbox(const std::map<std::string, std::string>& programs) {
             continue;
         }
         std::string error;
-        ProgramSandbox ps{path, profile, plan_landlock(profile, path, s.landlock_abi, error)};
+        ProgramSandbox ps{path, profile, plan_landlock(profile, path, s.landlock_abi, error),
+                          plan_capabilities(s.running_as_root, profile)};
         ps.landlock.unavailable = s.landlock_unavailable;
+        if (ps.capabilities.final == nullptr && error.empty())
+            error = "cannot prepare the capability sets of " + path;
         if (!error.empty() && s.error.empty()) s.error = error;
         s.programs.push_back(std::move(ps));
     }

@@ -1,4 +1,4 @@
-// The sandbox every started stage enters between fork and execve (exec.cpp applies it), and
+// The sandbox every started stage enters before execve (exec.cpp applies it), and
 // the tighter one the supervisor enters after its last fork. Prepared here, in the parent
 // (filter compilation, Landlock plans, allocation); SANDBOX.md describes the whole design.
 #pragma once
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "gatekeeper/capabilities.hpp"
 #include "gatekeeper/landlock.hpp"
 #include "gatekeeper/seccomp_filter.hpp"
 
@@ -19,6 +20,7 @@ struct ProgramSandbox {
     std::string path; // absolute, from the policy's [programs]
     Profile profile = Profile::stream;
     LandlockPlan landlock;
+    CapabilityPlan capabilities;
 };
 
 struct Sandbox {
@@ -39,7 +41,7 @@ struct Sandbox {
 // every other tool only to its pipes.
 Profile profile_for_program(const std::string& key);
 
-// In the parent, before any fork: sets no_new_privs for the supervisor too, compiles the
+// In the parent, before any stage starts: sets no_new_privs for the supervisor too, compiles the
 // filters of the given programs' profiles and the supervisor's, and plans each program's fence.
 // Serving passes only the programs the invocation starts (programs_started): compiling and
 // planning for the rest would cost every session time for nothing.

@@ -1,6 +1,6 @@
 // Shell-free pipeline execution. Per stage: its argv and sandbox prepared and its pipe made
-// (O_CLOEXEC) in the parent, then fork and exec_stage() in the child (exec.cpp). The parent
-// closes its copies at once so EOF and EPIPE propagate between stages exactly as under sh.
+// (O_CLOEXEC) in the parent, then spawn_stage() and exec_stage() in the child (exec.cpp). The
+// parent closes its copies at once so EOF and EPIPE propagate between stages exactly as under sh.
 #include "gatekeeper/supervisor.hpp"
 
 #include <cerrno>
@@ -92,13 +92,12 @@ class Supervisor {
             stage.stdin_fd = s == 0 ? devnull : prev_read;
             stage.stdout_fd = last ? 1 : fds[1];
             stage.stderr_fd = last && pipeline.last_stderr_to_devnull ? devnull : 2;
-            const pid_t pid = ::fork();
-            if (pid == 0) exec_stage(stage);
+            const pid_t pid = spawn_stage(stage);
             if (prev_read >= 0) ::close(prev_read);
             if (!last) ::close(fds[1]);
             prev_read = last ? -1 : fds[0];
             if (pid < 0) {
-                out_.error = "fork failed";
+                out_.error = "cannot start a stage (clone failed)";
                 if (prev_read >= 0) ::close(prev_read);
                 break;
             }
@@ -210,8 +209,7 @@ std::optional<std::string> capture_output(const policy::Argv& argv, const Sandbo
     const int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     stage.stdin_fd = stage.stderr_fd = devnull;
     stage.stdout_fd = fds[1];
-    const pid_t pid = ::fork();
-    if (pid == 0) exec_stage(stage);
+    const pid_t pid = spawn_stage(stage);
     ::close(fds[1]);
     if (devnull >= 0) ::close(devnull);
     if (pid < 0) {

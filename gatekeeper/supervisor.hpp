@@ -1,4 +1,4 @@
-// The supervisor: starts each allowed stage with pipe2 + fork + exec_stage (never a shell),
+// The supervisor: starts each allowed stage with pipe2 + spawn_stage (never a shell),
 // wires stdio fd-to-fd, waits, and reports every stage's status. It never reads the stream.
 #pragma once
 
