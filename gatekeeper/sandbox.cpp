@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "gatekeeper/capabilities.hpp"
+#include "gatekeeper/seccomp_programs.hpp"
 #include "grammar/programs.hpp"
 
 namespace gatekeeper {
@@ -22,6 +23,20 @@ bool set_no_new_privs() noexcept {
     return ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 &&
            ::prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1;
 }
+
+namespace {
+
+// The build-time compilation of a filter, in the form load_filter() takes.
+CompiledFilter built(const PrecompiledFilter& f) {
+    CompiledFilter c;
+    c.name = f.name;
+    c.program.assign(f.program.begin(), f.program.end());
+    c.syscalls = f.syscalls;
+    c.hash = f.hash;
+    return c;
+}
+
+} // namespace
 
 Profile profile_for_program(const std::string& key) {
     const grammar::ProgramEntry* entry = grammar::find_program_entry(key);
@@ -49,11 +64,11 @@ Sandbox prepare_sandbox(const std::map<std::string, std::string>& programs) {
         });
         if (!used) continue;
         auto& filter = s.child_filters[static_cast<std::size_t>(p)];
-        filter = compile_child_filter(p);
+        filter = built(precompiled_child_filters[static_cast<std::size_t>(p)]);
         if (!filter.error.empty() && s.error.empty())
             s.error = "seccomp filter " + filter.name + ": " + filter.error;
     }
-    s.supervisor_filter = compile_supervisor_filter();
+    s.supervisor_filter = built(precompiled_supervisor_filter);
     if (!s.supervisor_filter.error.empty() && s.error.empty())
         s.error = "supervisor seccomp filter: " + s.supervisor_filter.error;
     s.landlock_abi = landlock_abi(s.landlock_unavailable);

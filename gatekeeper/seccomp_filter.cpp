@@ -153,6 +153,12 @@ CompiledFilter compile_child_filter(Profile profile) {
     return compile(c, std::string(profile_name(profile)));
 }
 
+std::string libseccomp_version() {
+    const scmp_version* v = seccomp_version();
+    return std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+           std::to_string(v->micro);
+}
+
 CompiledFilter compile_supervisor_filter() {
     Context c;
     build_supervisor(c);

@@ -21,8 +21,14 @@ struct CompiledFilter {
     std::string error;                // non-empty: compilation failed, nothing may run
 };
 
+// Compiled by libseccomp now. Serving loads the build-time compilation of the same tables
+// instead (seccomp_programs.hpp); these remain for the generator, the tests that hold the two
+// equal, and --print-sandbox.
 CompiledFilter compile_child_filter(Profile profile);
 CompiledFilter compile_supervisor_filter();
+
+// "2.5.4": the libseccomp this binary runs with.
+std::string libseccomp_version();
 
 // libseccomp's readable dump (seccomp_export_pfc) of the same filters, for --print-sandbox and
 // the golden file in tests/golden/.

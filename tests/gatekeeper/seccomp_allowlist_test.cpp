@@ -16,6 +16,7 @@
 #include "gatekeeper/sandbox.hpp"
 #include "gatekeeper/seccomp_allowlist.hpp"
 #include "gatekeeper/seccomp_filter.hpp"
+#include "gatekeeper/seccomp_programs.hpp"
 
 using namespace gatekeeper;
 namespace fs = std::filesystem;
@@ -186,6 +187,38 @@ TEST_CASE("the filters compile") {
     const auto s = compile_supervisor_filter();
     CHECK(s.error.empty());
     CHECK(s.syscalls == std::size(supervisor_allowlist));
+}
+
+// Serving loads the build-time compilation (seccomp_programs.cpp): it must be, instruction for
+// instruction, what libseccomp compiles from the same tables now, and what the sandbox uses.
+TEST_CASE("the build-time BPF programs equal a run-time compilation") {
+    const auto same = [](const PrecompiledFilter& built, const CompiledFilter& now) {
+        CAPTURE(now.name);
+        REQUIRE(now.error.empty());
+        CHECK(built.name == now.name);
+        CHECK(built.syscalls == now.syscalls);
+        CHECK(built.hash == now.hash);
+        REQUIRE(built.program.size() == now.program.size());
+        for (std::size_t i = 0; i < now.program.size(); ++i) {
+            CAPTURE(i);
+            CHECK(built.program[i].code == now.program[i].code);
+            CHECK(built.program[i].jt == now.program[i].jt);
+            CHECK(built.program[i].jf == now.program[i].jf);
+            CHECK(built.program[i].k == now.program[i].k);
+        }
+    };
+    for (Profile p : all_profiles)
+        same(precompiled_child_filters[static_cast<std::size_t>(p)], compile_child_filter(p));
+    same(precompiled_supervisor_filter, compile_supervisor_filter());
+    // The sandbox serves with exactly these.
+    const Sandbox s = prepare_sandbox({{"zfs", "/usr/bin/true"}, {"lzop", "/usr/bin/env"}});
+    for (Profile p : {Profile::zfs, Profile::stream}) {
+        const auto& loaded = s.child_filters[static_cast<std::size_t>(p)];
+        CHECK(loaded.hash == precompiled_child_filters[static_cast<std::size_t>(p)].hash);
+        CHECK(loaded.program.size() ==
+              precompiled_child_filters[static_cast<std::size_t>(p)].program.size());
+    }
+    CHECK(s.supervisor_filter.hash == precompiled_supervisor_filter.hash);
 }
 
 TEST_CASE("fence rules are absolute and explained") {
