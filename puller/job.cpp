@@ -39,9 +39,29 @@ void emit(const ordered_json& j) {
     std::fflush(stdout);
 }
 
+// What became of one dataset in this run (the `status` of its JSON line).
+enum class DatasetStatus { planned, transferred, unchanged, refused, failed, skipped };
+
+const char* status_name(DatasetStatus s) {
+    switch (s) {
+    case DatasetStatus::planned:
+        return "planned";
+    case DatasetStatus::transferred:
+        return "transferred";
+    case DatasetStatus::unchanged:
+        return "unchanged";
+    case DatasetStatus::refused:
+        return "refused";
+    case DatasetStatus::failed:
+        return "failed";
+    case DatasetStatus::skipped:
+        return "skipped";
+    }
+    return "failed";
+}
+
 struct DatasetResult {
-    std::string status =
-        "planned"; // transferred | unchanged | refused | failed | skipped | planned
+    DatasetStatus status = DatasetStatus::planned;
     std::uint64_t bytes = 0;
     double seconds = 0;
     unsigned snapshots_sent = 0;
@@ -72,15 +92,17 @@ class Runner {
                                                     : "error";
         j["exit"] = code;
         j["dry_run"] = opt_.dry_run;
-        std::map<std::string, unsigned> counts;
+        std::map<DatasetStatus, unsigned> counts;
         std::uint64_t bytes = 0;
         for (const auto& [name, r] : results_) {
             ++counts[r.status];
             bytes += r.bytes;
         }
         j["datasets"] = results_.size();
-        for (const char* s : {"transferred", "unchanged", "refused", "failed", "skipped"})
-            j[s] = counts[s];
+        for (const DatasetStatus s :
+             {DatasetStatus::transferred, DatasetStatus::unchanged, DatasetStatus::refused,
+              DatasetStatus::failed, DatasetStatus::skipped})
+            j[status_name(s)] = counts[s];
         j["bytes"] = bytes;
         j["seconds"] = rounded(since(t0));
         j["ssh_sessions"] = master_.sessions();
@@ -201,46 +223,67 @@ class Runner {
         return true;
     }
 
+    // A job-level failure: remembered for the summary line and reported once. A signal that
+    // arrived meanwhile is the likelier cause, and the more severe status anyway.
+    int job_failed(std::string why) {
+        job_error_ = std::move(why);
+        error_line(job_error_);
+        return g_signal ? 128 + g_signal : exit_job_failed;
+    }
+
+    // The steps of a job, in order. Each returns the job's exit code when the job cannot go on.
     int run_inner() {
         if (g_signal) return 128 + g_signal;
-        // The connection takes the longest to set up; the local listing runs meanwhile.
+        std::optional<Inventory> target;
+        if (const int code = connect(target); code != exit_ok) return code;
+        std::optional<Inventory> source;
+        if (const int code = list_source(source); code != exit_ok) return code;
+        const PlanOptions popt = plan_options();
+        load_resume_tokens(*source, *target, popt);
+        const JobPlan plan = make_plan(*source, *target, popt);
+        if (!plan.ok()) return job_failed(plan.error);
+
+        const auto snapshot_failed = take_sync_snapshots(plan, popt);
+        if (!snapshot_failed) return exit_internal;
+        std::set<std::string> done; // source datasets whose target is complete after this run
+        std::vector<const DatasetPlan*> moved; // the ones that received snapshots in this run
+        if (!transfer_all(plan, *snapshot_failed, done, moved)) return exit_internal;
+        // Holds before pruning can touch the snapshots they protect; retention once every clone
+        // has its origin.
+        if (job_.hold && !g_signal && !hold_and_release(moved)) return exit_internal;
+        if (!g_signal && !prune(plan, *source, *target, popt, done)) return exit_internal;
+        return report(plan);
+    }
+
+    // The master comes up while the local target listing runs (the connection takes longest).
+    int connect(std::optional<Inventory>& target) {
         const auto t_master = Clock::now();
         std::string master_error = master_.begin();
-        std::optional<Inventory> tgt;
         if (master_error.empty()) {
-            tgt = target_inventory();
-            if (!tgt) {
-                error_line(job_error_);
-                return exit_job_failed;
-            }
+            target = target_inventory();
+            if (!target) return job_failed(job_error_);
             master_error = master_.wait_ready();
         }
         trace("ssh master to " + job_.user + "@" + job_.host, t_master,
               master_error.empty() ? 0 : 1);
-        if (!master_error.empty()) {
-            job_error_ = master_error;
-            error_line(master_error);
-            return g_signal ? 128 + g_signal : exit_job_failed;
-        }
+        if (!master_error.empty()) return job_failed(master_error);
+        return exit_ok;
+    }
 
-        // 1. One recursive listing of the source.
+    // One recursive listing of the source.
+    int list_source(std::optional<Inventory>& source) {
         const auto listing = remote(list_inventory(job_.source), false);
         if (!listing) return exit_internal;
-        if (listing->status != 0) {
-            job_error_ = "listing " + job_.source + " on " + job_.host +
-                         " failed: " + last_line(listing->err);
-            error_line(job_error_);
-            return g_signal ? 128 + g_signal : exit_job_failed;
-        }
-        InventoryResult src = parse_listing(listing->out);
-        if (!src.ok()) {
-            job_error_ = "cannot read the source listing: " + src.error;
-            error_line(job_error_);
-            return exit_job_failed;
-        }
-        const Inventory& source = *src.inventory;
+        if (listing->status != 0)
+            return job_failed("listing " + job_.source + " on " + job_.host +
+                              " failed: " + last_line(listing->err));
+        InventoryResult parsed = parse_listing(listing->out);
+        if (!parsed.ok()) return job_failed("cannot read the source listing: " + parsed.error);
+        source = std::move(parsed.inventory);
+        return exit_ok;
+    }
 
-        // 2. The local side (listed above) and its resume tokens.
+    PlanOptions plan_options() const {
         PlanOptions popt;
         popt.source_root = job_.source;
         popt.target_root = job_.target;
@@ -251,106 +294,105 @@ class Runner {
         popt.prefix = job_.prefix;
         popt.sync_snapshot =
             sync_snapshot_name(job_.prefix, static_cast<long long>(std::time(nullptr)));
-        Inventory& target = *tgt;
-        load_resume_tokens(source, target, popt);
+        return popt;
+    }
 
-        // 3. The plan.
-        const JobPlan plan = make_plan(source, target, popt);
-        if (!plan.ok()) {
-            job_error_ = plan.error;
-            error_line(job_error_);
-            return exit_job_failed;
-        }
-
-        // 4. One atomic snapshot of every changed dataset.
+    // One atomic `zfs snapshot` of every changed dataset (batched only past the grammar's
+    // limits). Returns the datasets whose snapshot failed, or nothing on an internal error.
+    std::optional<std::set<std::string>> take_sync_snapshots(const JobPlan& plan,
+                                                             const PlanOptions& popt) {
         std::vector<std::string> snap_names;
         for (const auto& p : plan.datasets)
             if (p.action == Action::transfer && p.sync_snapshot)
                 snap_names.push_back(p.source + "@" + popt.sync_snapshot);
-        std::set<std::string> snapshot_failed;
+        std::set<std::string> failed;
         for (const auto& batch : snapshot_batches(snap_names)) {
             const auto c = remote(snapshot_all(batch), true);
-            if (!c) return exit_internal;
+            if (!c) return std::nullopt;
             if (c->status != 0) {
-                const std::string why = "zfs snapshot failed: " + last_line(c->err);
-                error_line(why);
+                error_line("zfs snapshot failed: " + last_line(c->err));
                 for (const auto& n : batch)
-                    snapshot_failed.insert(n.substr(0, n.find('@')));
+                    failed.insert(n.substr(0, n.find('@')));
             }
         }
+        return failed;
+    }
 
-        // 5. Per dataset, in dependency order.
-        std::set<std::string> done; // source datasets whose target is complete after this run
-        std::vector<const DatasetPlan*> moved; // the ones that received snapshots in this run
+    // Per dataset, in dependency order; stops early only on a signal. False on an internal
+    // error.
+    bool transfer_all(const JobPlan& plan, const std::set<std::string>& snapshot_failed,
+                      std::set<std::string>& done, std::vector<const DatasetPlan*>& moved) {
         for (const auto& p : plan.datasets) {
             if (g_signal) break;
             DatasetResult& r = results_[p.source];
             switch (p.action) {
             case Action::skip:
-                r.status = "unchanged";
+                r.status = DatasetStatus::unchanged;
                 done.insert(p.source);
                 break;
             case Action::refuse:
-                r.status = "refused";
+                r.status = DatasetStatus::refused;
                 r.error = p.reason;
                 error_line(p.reason);
                 break;
             case Action::fail:
-                r.status = "failed";
+                r.status = DatasetStatus::failed;
                 r.error = p.reason;
                 error_line(p.reason);
                 break;
             case Action::transfer:
                 if (snapshot_failed.contains(p.source)) {
-                    r.status = "failed";
+                    r.status = DatasetStatus::failed;
                     r.error = "the sync snapshot could not be created";
                     break;
                 }
                 if (!transfer(p, r, done)) {
-                    if (internal_) return exit_internal;
-                    if (r.status != "skipped") r.status = "failed";
+                    if (internal_) return false;
+                    if (r.status != DatasetStatus::skipped) r.status = DatasetStatus::failed;
                     if (!r.error.empty()) error_line(p.source + ": " + r.error);
                 } else {
-                    r.status = opt_.dry_run ? "planned" : "transferred";
+                    r.status = opt_.dry_run ? DatasetStatus::planned : DatasetStatus::transferred;
                     done.insert(p.source);
                     moved.push_back(&p);
                 }
                 break;
             }
-            if (internal_) return exit_internal;
+            if (internal_) return false;
         }
+        return true;
+    }
 
-        // 6. Holds, before pruning can touch the snapshots they protect.
-        if (job_.hold && !g_signal && !hold_and_release(moved)) return exit_internal;
-
-        // 7. Retention, once every clone has its origin.
-        if (!g_signal) {
-            for (const auto& p : plan.datasets) {
-                if (!done.contains(p.source)) continue;
-                const Retention ret =
-                    plan_retention(p, source, target, popt, job_.keep_source, job_.keep_target);
-                for (const auto& chain : destroy_chains(ret.source)) {
-                    const auto c = remote(destroy_chain(p.source, chain), true);
-                    if (!c) return exit_internal;
-                    if (c->status != 0)
-                        results_[p.source].warnings.push_back("pruning on the source failed: " +
-                                                              last_line(c->err));
-                }
-                for (const auto& name : ret.target) {
-                    const Captured c = local(destroy_argv(job_.zfs, p.target + "@" + name), true);
-                    if (c.status != 0)
-                        results_[p.source].warnings.push_back("pruning " + p.target + "@" + name +
-                                                              " failed: " + last_line(c.err));
-                }
+    // Retention on both sides for every dataset that is complete. False on an internal error.
+    bool prune(const JobPlan& plan, const Inventory& source, const Inventory& target,
+               const PlanOptions& popt, const std::set<std::string>& done) {
+        for (const auto& p : plan.datasets) {
+            if (!done.contains(p.source)) continue;
+            const Retention ret =
+                plan_retention(p, source, target, popt, job_.keep_source, job_.keep_target);
+            for (const auto& chain : destroy_chains(ret.source)) {
+                const auto c = remote(destroy_chain(p.source, chain), true);
+                if (!c) return false;
+                if (c->status != 0)
+                    results_[p.source].warnings.push_back("pruning on the source failed: " +
+                                                          last_line(c->err));
+            }
+            for (const auto& name : ret.target) {
+                const Captured c = local(destroy_argv(job_.zfs, p.target + "@" + name), true);
+                if (c.status != 0)
+                    results_[p.source].warnings.push_back("pruning " + p.target + "@" + name +
+                                                          " failed: " + last_line(c.err));
             }
         }
+        return true;
+    }
 
-        // 8. Report.
+    // One JSON line per dataset; the job's exit code from what happened to each.
+    int report(const JobPlan& plan) {
         int code = exit_ok;
         for (const auto& p : plan.datasets) {
             DatasetResult& r = results_[p.source];
-            if (r.status == "planned" && !opt_.dry_run) { // the loop above stopped on a signal
-                r.status = "skipped";
+            if (r.status == DatasetStatus::planned && !opt_.dry_run) { // stopped by a signal
+                r.status = DatasetStatus::skipped;
                 r.error = "not attempted: interrupted";
             }
             ordered_json j;
@@ -358,7 +400,7 @@ class Runner {
             j["job"] = job_.name;
             j["dataset"] = p.source;
             j["target"] = p.target;
-            j["status"] = r.status;
+            j["status"] = status_name(r.status);
             j["bytes"] = r.bytes;
             j["seconds"] = rounded(r.seconds);
             j["snapshots_sent"] = r.snapshots_sent;
@@ -371,9 +413,9 @@ class Runner {
                 error_line(p.source + ": warning: " + w);
             if (!r.warnings.empty()) j["warnings"] = r.warnings;
             emit(j);
-            if (r.status == "failed" || r.status == "skipped")
+            if (r.status == DatasetStatus::failed || r.status == DatasetStatus::skipped)
                 code = worse(code, exit_dataset_failed);
-            if (r.status == "refused") code = worse(code, exit_refused);
+            if (r.status == DatasetStatus::refused) code = worse(code, exit_refused);
         }
         if (g_signal) code = worse(code, 128 + g_signal);
         return code;
@@ -382,7 +424,7 @@ class Runner {
     bool transfer(const DatasetPlan& p, DatasetResult& r, const std::set<std::string>& done) {
         for (const auto& dep : p.depends_on) {
             if (!done.contains(dep)) {
-                r.status = "skipped";
+                r.status = DatasetStatus::skipped;
                 r.error = "not attempted: " + dep + " did not arrive on the target";
                 return false;
             }

@@ -106,86 +106,169 @@ struct Planner {
         return s;
     }
 
-    DatasetPlan plan_one(const Dataset& ds) {
+    // Names, kind and flags of the dataset's plan, and the parent it needs on the target.
+    DatasetPlan describe(const Dataset& ds) const {
         DatasetPlan p;
         p.source = ds.name;
         p.target = map_name(ds.name, opt.source_root, opt.target_root);
         p.kind = ds.kind;
         p.raw = opt.raw || ds.encrypted();
-        const Dataset* t = target_of(p.target);
-        p.target_exists = t != nullptr;
+        p.target_exists = target_of(p.target) != nullptr;
         if (p.source != opt.source_root) {
             const std::string parent = parent_of(p.source);
             if (target_of(map_name(parent, opt.source_root, opt.target_root)) == nullptr)
                 p.depends_on.push_back(parent);
         }
+        return p;
+    }
 
+    // An interrupted receive: `zfs send -t TOKEN` first. The snapshot it completes then counts
+    // as on the target (newest) for the rest of the plan. False: the token is unusable.
+    bool plan_resume(const Dataset& ds, const Dataset& t, DatasetPlan& p,
+                     std::vector<Point>& tsnaps) const {
+        const policy::TokenResult tok = policy::decode_resume_token(t.resume_token);
+        const Point* to =
+            tok.ok() && tok.token->toguid ? ds.snapshot_by_guid(*tok.token->toguid) : nullptr;
+        if (to == nullptr) return false;
+        Send r;
+        r.kind = Send::Kind::resume;
+        r.token = t.resume_token;
+        r.to = ds.name + "@" + to->name;
+        r.remote_estimate = true;
+        r.brings = {to->name};
+        p.sends.push_back(r);
+        p.resumed = true;
+        Point eff = *to;
+        eff.createtxg = (tsnaps.empty() ? 0 : tsnaps.back().createtxg) + 1;
+        tsnaps.push_back(eff);
+        return true;
+    }
+
+    // A target with no common snapshot: refused, or (empty target, --force-rollback)
+    // overwritten by a full receive -F. Returns the refusal, or nothing to go on.
+    std::optional<DatasetPlan> check_unrelated(const std::vector<Point>& tsnaps, DatasetPlan& p) {
+        if (!tsnaps.empty())
+            return refuse(p, "target " + p.target + " has no snapshot in common with " + p.source +
+                                 " (it has " + list_names(tsnaps, 3) +
+                                 "); nothing was changed; rename or destroy the target by hand "
+                                 "(--force-rollback never overwrites unrelated data)");
+        if (!opt.force_rollback)
+            return refuse(p, "target " + p.target +
+                                 " exists but has no snapshots; nothing was changed; rerun "
+                                 "with --force-rollback to overwrite it, or destroy it");
+        p.force_receive = true;
+        return std::nullopt;
+    }
+
+    // Snapshots newer than the common one, or bytes written after the newest: refused, or with
+    // --force-rollback a rollback (newer snapshots) or a receive -F (written bytes). Returns the
+    // refusal, or nothing to go on; `forced` says whether the target will be rolled back.
+    std::optional<DatasetPlan> check_divergence(const Dataset& t, const Common& common,
+                                                const std::vector<Point>& tsnaps, bool resuming,
+                                                DatasetPlan& p, bool& forced) {
+        std::vector<Point> newer;
+        for (const auto& s : tsnaps)
+            if (s.createtxg > common.target.createtxg) newer.push_back(s);
+        const bool modified = !resuming && t.written > 0;
+        if (newer.empty() && !modified) return std::nullopt;
+        std::string what =
+            "target " + p.target + " diverged from the source since @" + common.target.name + ": ";
+        if (!newer.empty())
+            what += "it has newer snapshots the source does not (" + list_names(newer, 3) + ")";
+        if (!newer.empty() && modified) what += ", and ";
+        if (modified)
+            what +=
+                std::to_string(t.written) + " bytes were written to it after its newest snapshot";
+        if (!opt.force_rollback)
+            return refuse(p, what +
+                                 "; nothing was changed; inspect it, then rerun with "
+                                 "--force-rollback to roll it back to @" +
+                                 common.target.name);
+        forced = true;
+        if (!newer.empty())
+            p.rollback_to = common.target.name;
+        else
+            p.force_receive = true;
+        return std::nullopt;
+    }
+
+    // The first pull (or an overwrite): the oldest snapshot in full, or clone-aware from the
+    // origin, then -I to the sync snapshot.
+    void plan_first_sends(const Dataset& ds, const std::vector<Point>& points, DatasetPlan& p) {
+        const Point& first = points.front();
+        std::optional<Send> first_send = clone_send(ds, first, p);
+        if (!first_send) {
+            Send f;
+            f.kind = Send::Kind::full;
+            f.to = ds.name + "@" + first.name;
+            f.flags = send_flags(p.raw);
+            f.remote_estimate = true;
+            f.brings = {first.name};
+            first_send = f;
+        }
+        p.sends.push_back(*first_send);
+        if (points.size() > 1) p.sends.push_back(intermediates(ds, points, first, p.raw));
+    }
+
+    // Bookmarks cannot start an -I range: -i from the bookmark to the next snapshot, then -I.
+    void plan_bookmark_sends(const Dataset& ds, const std::vector<Point>& points, const Point& bm,
+                             DatasetPlan& p) {
+        const auto next = std::find_if(points.begin(), points.end(),
+                                       [&](const Point& s) { return s.createtxg > bm.createtxg; });
+        Send s;
+        s.kind = Send::Kind::incremental;
+        s.intermediates = false;
+        s.from = ds.name + "#" + bm.name;
+        s.to = ds.name + "@" + next->name;
+        s.flags = send_flags(p.raw);
+        s.estimate = next->written;
+        s.brings = {next->name};
+        p.sends.push_back(s);
+        if (next->name != points.back().name)
+            p.sends.push_back(intermediates(ds, points, *next, p.raw));
+    }
+
+    // A changed dataset: a sync snapshot makes the newest point one of ours (so it can be held)
+    // and captures whatever was written since the newest existing snapshot; then the sends.
+    void plan_sends(const Dataset& ds, const std::optional<Common>& common, bool full,
+                    DatasetPlan& p) {
+        p.action = Action::transfer;
+        p.sync_snapshot = true;
+        p.newest = opt.sync_snapshot;
+        std::vector<Point> points = ds.snapshots;
+        // The sync snapshot is newer than anything listed (bookmarks included).
+        points.push_back(
+            Point{opt.sync_snapshot, 0, std::numeric_limits<std::uint64_t>::max(), ds.written});
+        if (full)
+            plan_first_sends(ds, points, p);
+        else if (!common->source_is_bookmark)
+            p.sends.push_back(intermediates(ds, points, common->source, p.raw));
+        else
+            plan_bookmark_sends(ds, points, common->source, p);
+        for (const auto& s : p.sends)
+            for (const auto& name : s.brings)
+                if (const Point* pt = ds.snapshot_named(name)) brought[ds.name].insert(pt->guid);
+    }
+
+    // Order: resume token, common snapshot, divergence, change, then the sends.
+    DatasetPlan plan_one(const Dataset& ds) {
+        DatasetPlan p = describe(ds);
+        const Dataset* t = target_of(p.target);
         std::vector<Point> tsnaps = t ? t->snapshots : std::vector<Point>{};
         const bool resuming = t != nullptr && !t->resume_token.empty();
-        if (resuming) {
-            const policy::TokenResult tok = policy::decode_resume_token(t->resume_token);
-            const Point* to =
-                tok.ok() && tok.token->toguid ? ds.snapshot_by_guid(*tok.token->toguid) : nullptr;
-            if (to == nullptr)
-                return fail(p, "target " + p.target +
-                                   " holds a partial receive of a snapshot the source no longer "
-                                   "has; discard it with `zfs receive -A " +
-                                   p.target + "` and run again");
-            Send r;
-            r.kind = Send::Kind::resume;
-            r.token = t->resume_token;
-            r.to = ds.name + "@" + to->name;
-            r.remote_estimate = true;
-            r.brings = {to->name};
-            p.sends.push_back(r);
-            p.resumed = true;
-            Point eff = *to;
-            eff.createtxg = (tsnaps.empty() ? 0 : tsnaps.back().createtxg) + 1;
-            tsnaps.push_back(eff);
-        }
+        if (resuming && !plan_resume(ds, *t, p, tsnaps))
+            return fail(p, "target " + p.target +
+                               " holds a partial receive of a snapshot the source no longer "
+                               "has; discard it with `zfs receive -A " +
+                               p.target + "` and run again");
 
         const std::optional<Common> common = find_common(ds, tsnaps);
-        bool overwrite_unrelated = false, forced = false;
-        if (t != nullptr && !common) {
-            if (!tsnaps.empty())
-                return refuse(p, "target " + p.target + " has no snapshot in common with " +
-                                     p.source + " (it has " + list_names(tsnaps, 3) +
-                                     "); nothing was changed; rename or destroy the target by hand "
-                                     "(--force-rollback never overwrites unrelated data)");
-            if (!opt.force_rollback)
-                return refuse(p, "target " + p.target +
-                                     " exists but has no snapshots; nothing was changed; rerun "
-                                     "with --force-rollback to overwrite it, or destroy it");
-            overwrite_unrelated = true;
-            p.force_receive = true;
-        }
-        if (common) {
-            std::vector<Point> newer;
-            for (const auto& s : tsnaps)
-                if (s.createtxg > common->target.createtxg) newer.push_back(s);
-            const bool modified = !resuming && t->written > 0;
-            if (!newer.empty() || modified) {
-                std::string what = "target " + p.target + " diverged from the source since @" +
-                                   common->target.name + ": ";
-                if (!newer.empty())
-                    what +=
-                        "it has newer snapshots the source does not (" + list_names(newer, 3) + ")";
-                if (!newer.empty() && modified) what += ", and ";
-                if (modified)
-                    what += std::to_string(t->written) +
-                            " bytes were written to it after its newest snapshot";
-                if (!opt.force_rollback)
-                    return refuse(p, what +
-                                         "; nothing was changed; inspect it, then rerun with "
-                                         "--force-rollback to roll it back to @" +
-                                         common->target.name);
-                forced = true;
-                if (!newer.empty())
-                    p.rollback_to = common->target.name;
-                else
-                    p.force_receive = true;
-            }
-        }
+        bool forced = false;
+        if (t != nullptr && !common)
+            if (auto refused = check_unrelated(tsnaps, p)) return *refused;
+        if (common)
+            if (auto refused = check_divergence(*t, *common, tsnaps, resuming, p, forced))
+                return *refused;
         // What the last completed run left as newest common (and held): found without the
         // snapshot a resume is about to complete.
         if (t != nullptr) {
@@ -203,55 +286,8 @@ struct Planner {
             p.newest = common->source.name;
             return p;
         }
-
-        // A sync snapshot makes the newest point one of ours (so it can be held), and captures
-        // whatever was written since the newest existing snapshot.
-        p.action = Action::transfer;
-        p.sync_snapshot = true;
-        p.newest = opt.sync_snapshot;
-        std::vector<Point> points = ds.snapshots;
-        // The sync snapshot is newer than anything listed (bookmarks included).
-        points.push_back(
-            Point{opt.sync_snapshot, 0, std::numeric_limits<std::uint64_t>::max(), ds.written});
-
-        if (t == nullptr || overwrite_unrelated) {
-            const Point& first = points.front();
-            std::optional<Send> first_send = clone_send(ds, first, p);
-            if (!first_send) {
-                Send f;
-                f.kind = Send::Kind::full;
-                f.to = ds.name + "@" + first.name;
-                f.flags = send_flags(p.raw);
-                f.remote_estimate = true;
-                f.brings = {first.name};
-                first_send = f;
-            }
-            p.sends.push_back(*first_send);
-            if (points.size() > 1) p.sends.push_back(intermediates(ds, points, first, p.raw));
-        } else if (!common->source_is_bookmark) {
-            p.sends.push_back(intermediates(ds, points, common->source, p.raw));
-        } else {
-            // Bookmarks cannot start an -I range: -i from the bookmark to the next snapshot, then
-            // -I.
-            const Point& bm = common->source;
-            const auto next = std::find_if(points.begin(), points.end(), [&](const Point& s) {
-                return s.createtxg > bm.createtxg;
-            });
-            Send s;
-            s.kind = Send::Kind::incremental;
-            s.intermediates = false;
-            s.from = ds.name + "#" + bm.name;
-            s.to = ds.name + "@" + next->name;
-            s.flags = send_flags(p.raw);
-            s.estimate = next->written;
-            s.brings = {next->name};
-            p.sends.push_back(s);
-            if (next->name != points.back().name)
-                p.sends.push_back(intermediates(ds, points, *next, p.raw));
-        }
-        for (const auto& s : p.sends)
-            for (const auto& name : s.brings)
-                if (const Point* pt = ds.snapshot_named(name)) brought[ds.name].insert(pt->guid);
+        const bool overwrite_unrelated = t != nullptr && !common;
+        plan_sends(ds, common, t == nullptr || overwrite_unrelated, p);
         return p;
     }
 };

@@ -14,6 +14,8 @@
 namespace puller {
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 constexpr std::size_t chunk = 1 << 20;
 constexpr std::size_t max_stderr = 8192;
 
@@ -43,157 +45,196 @@ void close_fd(int& fd) {
     fd = -1;
 }
 
-} // namespace
+// One transfer, in the order run() calls the steps. Every fd is closed and both children are
+// reaped on every path.
+class Relay {
+  public:
+    Relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress)
+        : send_argv_(send_argv), receive_argv_(receive_argv), progress_(progress) {}
 
-TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress) {
-    TransferResult r;
-    const auto t0 = std::chrono::steady_clock::now();
-    int data[2] = {-1, -1}, feed[2] = {-1, -1}, serr[2] = {-1, -1}, rerr[2] = {-1, -1};
-    if (::pipe2(data, O_CLOEXEC) || ::pipe2(feed, O_CLOEXEC) || ::pipe2(serr, O_CLOEXEC) ||
-        ::pipe2(rerr, O_CLOEXEC)) {
-        for (int* p : {data, feed, serr, rerr}) {
+    TransferResult run() {
+        if (!open_pipes()) {
+            close_all();
+            r_.error = "cannot create pipes";
+            return r_;
+        }
+        if (!start_children()) return r_;
+        pump();
+        progress_.end(r_.bytes);
+        wind_down();
+        return verdict();
+    }
+
+  private:
+    const Argv& send_argv_;
+    const Argv& receive_argv_;
+    Progress& progress_;
+    TransferResult r_;
+    const Clock::time_point t0_ = Clock::now();
+    // data: ssh -> us; feed: us -> zfs receive; serr / rerr: their stderr.
+    int data_[2] = {-1, -1}, feed_[2] = {-1, -1}, serr_[2] = {-1, -1}, rerr_[2] = {-1, -1};
+    pid_t spid_ = -1, rpid_ = -1;
+    std::string send_err_, recv_err_;
+    bool receiver_gone_ = false;
+
+    void close_all() {
+        for (int* p : {data_, feed_, serr_, rerr_}) {
             close_fd(p[0]);
             close_fd(p[1]);
         }
-        r.error = "cannot create pipes";
-        return r;
     }
-    // Bigger pipes mean fewer wake-ups; the kernel caps this at fs.pipe-max-size (1 MiB default).
-    ::fcntl(data[0], F_SETPIPE_SZ, static_cast<int>(chunk));
-    ::fcntl(feed[1], F_SETPIPE_SZ, static_cast<int>(chunk));
 
-    const pid_t rpid = spawn(receive_argv, feed[0], -1, rerr[1]);
-    const pid_t spid = rpid < 0 ? -1 : spawn(send_argv, -1, data[1], serr[1]);
-    close_fd(data[1]);
-    close_fd(feed[0]);
-    close_fd(serr[1]);
-    close_fd(rerr[1]);
-    if (rpid < 0 || spid < 0) {
-        if (rpid > 0) {
-            close_fd(feed[1]);
-            wait_child(rpid);
-        }
-        for (int* fd : {&data[0], &feed[1], &serr[0], &rerr[0]})
-            close_fd(*fd);
-        r.error = "cannot start " + (rpid < 0 ? receive_argv.front() : send_argv.front());
-        return r;
+    bool open_pipes() {
+        if (::pipe2(data_, O_CLOEXEC) || ::pipe2(feed_, O_CLOEXEC) || ::pipe2(serr_, O_CLOEXEC) ||
+            ::pipe2(rerr_, O_CLOEXEC))
+            return false;
+        // Bigger pipes mean fewer wake-ups; the kernel caps this at fs.pipe-max-size (1 MiB).
+        ::fcntl(data_[0], F_SETPIPE_SZ, static_cast<int>(chunk));
+        ::fcntl(feed_[1], F_SETPIPE_SZ, static_cast<int>(chunk));
+        return true;
     }
-    for (int fd : {data[0], feed[1], serr[0], rerr[0]})
-        set_nonblock(fd);
 
-    std::string send_err, recv_err;
-    bool src_ready = false, dst_ready = false, receiver_gone = false, use_splice = true;
-    std::string pending; // read/write fallback only
-    while (data[0] >= 0) {
-        if (g_signal != 0) {
-            r.interrupted = true;
-            break;
+    // The receiver first, so the sender's first bytes always have somewhere to go.
+    bool start_children() {
+        rpid_ = spawn(receive_argv_, feed_[0], -1, rerr_[1]);
+        spid_ = rpid_ < 0 ? -1 : spawn(send_argv_, -1, data_[1], serr_[1]);
+        close_fd(data_[1]);
+        close_fd(feed_[0]);
+        close_fd(serr_[1]);
+        close_fd(rerr_[1]);
+        if (rpid_ < 0 || spid_ < 0) {
+            if (rpid_ > 0) {
+                close_fd(feed_[1]);
+                wait_child(rpid_);
+            }
+            close_all();
+            r_.error = "cannot start " + (rpid_ < 0 ? receive_argv_.front() : send_argv_.front());
+            return false;
         }
-        if (src_ready && dst_ready) {
-            ssize_t n;
-            if (use_splice) {
-                n = ::splice(data[0], nullptr, feed[1], nullptr, chunk,
-                             SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-                if (n < 0 && errno == EINVAL) {
-                    use_splice = false;
+        for (int fd : {data_[0], feed_[1], serr_[0], rerr_[0]})
+            set_nonblock(fd);
+        return true;
+    }
+
+    // Moves what is there; > 0 bytes moved, 0 at the end of the stream, -1 with errno.
+    ssize_t move(bool& use_splice) {
+        if (use_splice) {
+            const ssize_t n = ::splice(data_[0], nullptr, feed_[1], nullptr, chunk,
+                                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n >= 0 || errno != EINVAL) return n;
+            use_splice = false; // a kernel or fd type without splice: copy instead
+        }
+        static char buf[chunk];
+        const ssize_t n = ::read(data_[0], buf, sizeof buf);
+        if (n <= 0) return n;
+        std::size_t off = 0;
+        while (off < static_cast<std::size_t>(n)) {
+            const ssize_t w = ::write(feed_[1], buf + off, static_cast<std::size_t>(n) - off);
+            if (w > 0) {
+                off += static_cast<std::size_t>(w);
+            } else if (w < 0 && errno == EAGAIN) {
+                pollfd p{feed_[1], POLLOUT, 0};
+                ::poll(&p, 1, 1000);
+            } else if (w < 0 && errno != EINTR) {
+                return -1;
+            }
+        }
+        return n;
+    }
+
+    // Until the end of the stream, a signal, or the receiver going away.
+    void pump() {
+        bool src_ready = false, dst_ready = false, use_splice = true;
+        while (data_[0] >= 0) {
+            if (g_signal != 0) {
+                r_.interrupted = true;
+                return;
+            }
+            if (src_ready && dst_ready) {
+                const ssize_t n = move(use_splice);
+                if (n > 0) {
+                    r_.bytes += static_cast<std::uint64_t>(n);
+                    progress_.update(r_.bytes);
                     continue;
                 }
-            } else {
-                static char buf[chunk];
-                n = ::read(data[0], buf, sizeof buf);
-                if (n > 0) {
-                    std::size_t off = 0;
-                    while (off < static_cast<std::size_t>(n)) {
-                        const ssize_t w =
-                            ::write(feed[1], buf + off, static_cast<std::size_t>(n) - off);
-                        if (w > 0) {
-                            off += static_cast<std::size_t>(w);
-                        } else if (w < 0 && errno == EAGAIN) {
-                            pollfd p{feed[1], POLLOUT, 0};
-                            ::poll(&p, 1, 1000);
-                        } else if (w < 0 && errno != EINTR) {
-                            receiver_gone = true;
-                            break;
-                        }
-                    }
-                    if (receiver_gone) break;
+                if (n == 0) { // end of stream
+                    close_fd(data_[0]);
+                    return;
                 }
+                if (errno != EAGAIN && errno != EINTR) {
+                    receiver_gone_ = true; // EPIPE, or any other relay error: fatal for the receive
+                    return;
+                }
+                src_ready = dst_ready = false;
             }
-            if (n > 0) {
-                r.bytes += static_cast<std::uint64_t>(n);
-                progress.update(r.bytes);
-                continue;
+            pollfd fds[4] = {{src_ready ? -1 : data_[0], POLLIN, 0},
+                             {dst_ready ? -1 : feed_[1], POLLOUT, 0},
+                             {serr_[0], POLLIN, 0},
+                             {rerr_[0], POLLIN, 0}};
+            const int pr = ::poll(fds, 4, 500);
+            if (pr < 0 && errno != EINTR) return;
+            if (fds[0].revents != 0) src_ready = true;
+            if (fds[1].revents & (POLLERR | POLLHUP)) {
+                receiver_gone_ = true;
+                return;
             }
-            if (n == 0) { // end of stream
-                close_fd(data[0]);
-                break;
-            }
-            if (errno == EPIPE) {
-                receiver_gone = true;
-                break;
-            }
-            if (errno != EAGAIN && errno != EINTR) {
-                receiver_gone = true; // treat any other relay error as fatal for the receive side
-                break;
-            }
-            src_ready = dst_ready = false;
+            if (fds[1].revents & POLLOUT) dst_ready = true;
+            if (fds[2].revents != 0) drain(serr_[0], send_err_);
+            if (fds[3].revents != 0) drain(rerr_[0], recv_err_);
+            progress_.update(r_.bytes);
         }
-        pollfd fds[4] = {{src_ready ? -1 : data[0], POLLIN, 0},
-                         {dst_ready ? -1 : feed[1], POLLOUT, 0},
-                         {serr[0], POLLIN, 0},
-                         {rerr[0], POLLIN, 0}};
-        const int pr = ::poll(fds, 4, 500);
-        if (pr < 0 && errno != EINTR) break;
-        if (fds[0].revents != 0) src_ready = true;
-        if (fds[1].revents & (POLLERR | POLLHUP)) {
-            receiver_gone = true;
-            break;
-        }
-        if (fds[1].revents & POLLOUT) dst_ready = true;
-        if (fds[2].revents != 0) drain(serr[0], send_err);
-        if (fds[3].revents != 0) drain(rerr[0], recv_err);
-        progress.update(r.bytes);
     }
-    progress.end(r.bytes);
 
-    // Wind down. Stop the sender first on any abnormal exit, then let zfs receive see EOF.
-    const bool abnormal = r.interrupted || receiver_gone || data[0] >= 0;
-    if (abnormal) ::kill(spid, SIGTERM);
-    close_fd(data[0]);
-    close_fd(feed[1]);
-    const auto wind_down = std::chrono::steady_clock::now();
-    bool killed = false;
-    while (serr[0] >= 0 || rerr[0] >= 0) {
-        pollfd fds[2] = {{serr[0], POLLIN, 0}, {rerr[0], POLLIN, 0}};
-        ::poll(fds, 2, 500);
-        if (fds[0].revents != 0) drain(serr[0], send_err);
-        if (fds[1].revents != 0) drain(rerr[0], recv_err);
-        const double waited =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - wind_down).count();
-        if (!killed && waited > 120) { // a child that ignores EOF and SIGTERM for 2 minutes
-            ::kill(spid, SIGKILL);
-            ::kill(rpid, SIGKILL);
-            killed = true;
+    // Stop the sender first on any abnormal exit, then let zfs receive see EOF; drain both
+    // stderrs until they close and reap both.
+    void wind_down() {
+        const bool abnormal = r_.interrupted || receiver_gone_ || data_[0] >= 0;
+        if (abnormal) ::kill(spid_, SIGTERM);
+        close_fd(data_[0]);
+        close_fd(feed_[1]);
+        const auto start = Clock::now();
+        bool killed = false;
+        while (serr_[0] >= 0 || rerr_[0] >= 0) {
+            pollfd fds[2] = {{serr_[0], POLLIN, 0}, {rerr_[0], POLLIN, 0}};
+            ::poll(fds, 2, 500);
+            if (fds[0].revents != 0) drain(serr_[0], send_err_);
+            if (fds[1].revents != 0) drain(rerr_[0], recv_err_);
+            const double waited = std::chrono::duration<double>(Clock::now() - start).count();
+            if (!killed && waited > 120) { // a child that ignores EOF and SIGTERM for 2 minutes
+                ::kill(spid_, SIGKILL);
+                ::kill(rpid_, SIGKILL);
+                killed = true;
+            }
         }
+        r_.send_status = wait_child(spid_);
+        r_.receive_status = wait_child(rpid_);
+        r_.seconds = std::chrono::duration<double>(Clock::now() - t0_).count();
     }
-    r.send_status = wait_child(spid);
-    r.receive_status = wait_child(rpid);
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
-    const std::string send_why = last_line(send_err), recv_why = last_line(recv_err);
-    if (r.interrupted) {
-        r.error = "interrupted";
-    } else if (receiver_gone || (r.receive_status != 0 && r.send_status == 0)) {
-        r.error = "zfs receive failed (status " + std::to_string(r.receive_status) + ")" +
-                  (recv_why.empty() ? "" : ": " + recv_why);
-    } else if (r.send_status != 0) {
-        r.error = "remote send failed (status " + std::to_string(r.send_status) + ")" +
-                  (send_why.empty() ? "" : ": " + send_why);
-        if (r.receive_status != 0 && !recv_why.empty()) r.error += "; zfs receive: " + recv_why;
+    // One line naming the side that failed first.
+    TransferResult verdict() {
+        const std::string send_why = last_line(send_err_), recv_why = last_line(recv_err_);
+        if (r_.interrupted) {
+            r_.error = "interrupted";
+        } else if (receiver_gone_ || (r_.receive_status != 0 && r_.send_status == 0)) {
+            r_.error = "zfs receive failed (status " + std::to_string(r_.receive_status) + ")" +
+                       (recv_why.empty() ? "" : ": " + recv_why);
+        } else if (r_.send_status != 0) {
+            r_.error = "remote send failed (status " + std::to_string(r_.send_status) + ")" +
+                       (send_why.empty() ? "" : ": " + send_why);
+            if (r_.receive_status != 0 && !recv_why.empty())
+                r_.error += "; zfs receive: " + recv_why;
+        }
+        r_.ok = r_.error.empty() && r_.send_status == 0 && r_.receive_status == 0;
+        if (!r_.ok && r_.error.empty()) r_.error = "transfer failed";
+        return r_;
     }
-    r.ok = r.error.empty() && r.send_status == 0 && r.receive_status == 0;
-    if (!r.ok && r.error.empty()) r.error = "transfer failed";
-    return r;
+};
+
+} // namespace
+
+TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress) {
+    return Relay(send_argv, receive_argv, progress).run();
 }
 
 } // namespace puller
