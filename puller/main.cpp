@@ -1,29 +1,15 @@
-// zfs-puller entry point: options, configuration, then each job in turn. stdout carries JSON
-// summaries (and --dry-run's command list); stderr carries one-line errors and progress.
-#include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+// zfs-puller entry point: makes the process safe to run (fds 0-2 open, private umask), then runs
+// the program (puller/app.cpp).
 #include <fcntl.h>
 #include <string>
 #include <sys/stat.h>
-#include <unistd.h>
 #include <vector>
 
-#include "puller/command_line.hpp"
-#include "puller/config.hpp"
+#include "puller/app.hpp"
 #include "puller/job.hpp"
-#include "puller/spawn.hpp"
 #include "zg_config.hpp"
 
 namespace {
-
-using namespace puller;
-
-int usage_error(const std::string& msg) {
-    std::fprintf(stderr, "zfs-puller: %s\n(try zfs-puller --help)\n", msg.c_str());
-    return exit_usage;
-}
 
 // fds 0-2 must be open so that no file we open becomes "stdout" by accident.
 bool sane_stdio() {
@@ -33,89 +19,10 @@ bool sane_stdio() {
     return true;
 }
 
-// The configuration names keys and hosts: it must not be writable by others.
-std::string read_config(const std::string& path, std::string& text) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) return "cannot open " + path + ": " + std::strerror(errno);
-    struct stat st {};
-    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        ::close(fd);
-        return path + " is not a regular file";
-    }
-    if ((st.st_mode & 022) != 0 || (st.st_uid != 0 && st.st_uid != ::geteuid())) {
-        ::close(fd);
-        return path + " must be owned by root (or the running user) and not group/world writable";
-    }
-    char buf[65536];
-    ssize_t n;
-    while ((n = ::read(fd, buf, sizeof buf)) > 0) {
-        text.append(buf, static_cast<std::size_t>(n));
-        if (text.size() > 1024 * 1024) {
-            ::close(fd);
-            return path + " is larger than 1 MiB";
-        }
-    }
-    ::close(fd);
-    return n < 0 ? "cannot read " + path : "";
-}
-
 } // namespace
 
 int main(int argc, char** argv) {
-    if (!sane_stdio()) return exit_usage;
+    if (!sane_stdio()) return puller::exit_usage;
     ::umask(077);
-    const std::vector<std::string> args(argv + 1, argv + argc);
-    const CliResult cli = parse_cli(args);
-    if (!cli.ok()) return usage_error(cli.error);
-    const Options& o = *cli.options;
-    if (o.mode == Options::Mode::help) {
-        std::fputs(usage_text().c_str(), stdout);
-        return exit_ok;
-    }
-    if (o.mode == Options::Mode::version) {
-        std::printf("zfs-puller %s\n", ZG_VERSION);
-        return exit_ok;
-    }
-
-    std::vector<JobConfig> jobs;
-    if (o.mode == Options::Mode::pull) {
-        jobs.push_back(o.pull);
-    } else {
-        std::string text;
-        if (const std::string err = read_config(o.config_path, text); !err.empty())
-            return usage_error(err);
-        const ConfigResult cfg = parse_config(text);
-        if (!cfg.ok()) return usage_error(o.config_path + ": " + cfg.error);
-        for (const auto& name : o.jobs) {
-            bool found = false;
-            for (const auto& j : cfg.config->jobs)
-                found = found || j.name == name;
-            if (!found) return usage_error("no job named '" + name + "' in " + o.config_path);
-        }
-        for (const auto& j : cfg.config->jobs) {
-            if (!o.jobs.empty() && std::find(o.jobs.begin(), o.jobs.end(), j.name) == o.jobs.end())
-                continue;
-            jobs.push_back(j);
-            if (o.force_rollback) jobs.back().force_rollback = true;
-        }
-        if (o.mode == Options::Mode::check) {
-            std::printf("%s: OK (%zu job%s)\n", o.config_path.c_str(), jobs.size(),
-                        jobs.size() == 1 ? "" : "s");
-            return exit_ok;
-        }
-    }
-
-    install_signal_handlers();
-    Progress progress(o.progress, o.progress_interval);
-    RunOptions run;
-    run.dry_run = o.dry_run;
-    run.verbose = o.verbose;
-    int code = exit_ok;
-    for (const auto& job : jobs) {
-        if (g_signal) break;
-        code = worse(code, run_job(job, run, progress));
-        if (code == exit_internal) break;
-    }
-    if (g_signal) code = worse(code, 128 + g_signal);
-    return code;
+    return puller::run_program(std::vector<std::string>(argv + 1, argv + argc), ZG_VERSION);
 }

@@ -1,0 +1,117 @@
+// The whole zfs-puller program against a fake source and a fake local zfs (fake_zfs_world.hpp):
+// what a hostile source can and cannot make the backup host do. Each case runs the real program
+// in a child process and checks the local zfs argv, the remote commands and both sides' state.
+//
+// This suite has its own main(): started through the world's `ssh` / `zfs` symlinks, the binary
+// plays those programs; otherwise it runs the tests. (Its object file defines main and doctest's
+// implementation, so the linker never pulls test_main.o out of the static library.)
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <thread>
+
+#include "tests/puller/fake_zfs_world.hpp"
+
+using fake_world::Argv;
+using fake_world::Row;
+using fake_world::RunResult;
+using fake_world::World;
+
+namespace {
+
+const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+constexpr std::int64_t day = 86400;
+
+Row filesystem(const std::string& name, std::uint64_t guid, std::uint64_t txg,
+               std::uint64_t written = 0) {
+    Row r;
+    r.name = name;
+    r.type = "filesystem";
+    r.guid = guid;
+    r.createtxg = txg;
+    r.written = written;
+    r.creation = now - 400 * day;
+    return r;
+}
+
+Row snapshot(const std::string& name, std::uint64_t guid, std::uint64_t txg,
+             std::int64_t creation = now - 30 * day) {
+    Row r;
+    r.name = name;
+    r.type = "snapshot";
+    r.guid = guid;
+    r.createtxg = txg;
+    r.written = 1000;
+    r.creation = creation;
+    return r;
+}
+
+bool has(const Argv& argv, const std::string& word) {
+    return std::find(argv.begin(), argv.end(), word) != argv.end();
+}
+
+// The local `zfs receive` argv of the run, in order.
+std::vector<Argv> receives(const World& w) {
+    std::vector<Argv> out;
+    for (const auto& a : w.local_log())
+        if (a.size() > 1 && a[1] == "receive") out.push_back(a);
+    return out;
+}
+
+std::string show(const RunResult& r) {
+    return "exit " + std::to_string(r.status) + "\n--- stdout\n" + r.out + "--- stderr\n" + r.err;
+}
+
+// A source dataset tank/a with two snapshots, and the target's parent.
+void two_snapshot_source(World& w) {
+    w.add_source(filesystem("tank/a", 1, 5, 4096));
+    w.add_source(snapshot("tank/a@s1", 11, 10));
+    w.add_source(snapshot("tank/a@s2", 12, 20));
+    w.add_target(filesystem("backup", 500, 2));
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    if (const auto code = fake_world::dispatch(argc, argv)) return *code;
+    doctest::Context context(argc, argv);
+    return context.run();
+}
+
+TEST_CASE("the fakes: a first pull, then an incremental one, through the real program") {
+    World w;
+    two_snapshot_source(w);
+    const RunResult first = w.run(w.pull_args("tank/a", "backup/a"));
+    REQUIRE_MESSAGE(first.status == 0, show(first));
+    const auto snaps = w.target_snapshots("backup/a");
+    REQUIRE(snaps.size() == 3);
+    CHECK(snaps[0] == "s1");
+    CHECK(snaps[1] == "s2");
+    CHECK(snaps[2].starts_with("zfs-puller_"));
+    const auto remote = w.remote_log();
+    REQUIRE(remote.size() >= 5);
+    CHECK(remote[0].starts_with("zfs list -H -p -r -t all"));
+    CHECK(remote[1].starts_with("zfs snapshot -- tank/a@zfs-puller_"));
+    const auto rx = receives(w);
+    REQUIRE(rx.size() == 2); // full of s1, then -I to the sync snapshot
+    for (const auto& r : rx) {
+        CHECK(has(r, "-u"));
+        CHECK(has(r, "readonly=on"));
+        CHECK(has(r, "canmount=noauto"));
+        CHECK(r.back() == "backup/a");
+    }
+
+    // A change on the source, then the next run sends only the increment (a second later: the
+    // sync snapshot is named after the second).
+    w.add_source(snapshot("tank/a@s3", 13, 1000));
+    std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+    const RunResult second = w.run(w.pull_args("tank/a", "backup/a"));
+    REQUIRE_MESSAGE(second.status == 0, show(second));
+    CHECK(w.target_snapshots("backup/a").size() == 5);
+    CHECK(receives(w).size() == 3);
+    CHECK(second.out.find("\"status\":\"transferred\"") != std::string::npos);
+}
