@@ -4,7 +4,7 @@
 { config, lib, pkgs, ... }:
 
 let
-  inherit (lib) mkOption mkEnableOption mkIf types literalExpression;
+  inherit (lib) mkOption mkEnableOption mkIf mkForce types literalExpression;
   zg = import ./lib.nix;
   cfg = config.services.zfs-gatekeeper;
 
@@ -33,6 +33,12 @@ let
       })
       identity.publicKeys)
     cfg.identities);
+
+  # What sshd reads for this user, besides the lines above: a line the module did not write
+  # (a hand-made `command=` key of an older set-up) could be the one sshd picks.
+  account = config.users.users.${cfg.user};
+  foreignKeys = builtins.filter (line: !(builtins.elem line authorizedKeys)) (account.openssh.authorizedKeys.keys or [ ]);
+  sharedKeys = zg.sharedPublicKeys cfg.identities;
 
   allowScript = pkgs.writeShellScript "zfs-gatekeeper-allow" (zg.allowScript {
     inherit zfs;
@@ -69,6 +75,10 @@ let
         message = "services.zfs-gatekeeper.identities.${name}.datasets: \"${ds}\" is not a dataset name ZFS accepts: it ${toString (zg.datasetNameProblem ds)}.";
       })
       identity.datasets
+    ++ lib.optional (identity.mbufferMaxMemory != null) {
+      assertion = zg.mbufferSizeProblem identity.mbufferMaxMemory == null;
+      message = "services.zfs-gatekeeper.identities.${name}.mbufferMaxMemory = \"${identity.mbufferMaxMemory}\" ${toString (zg.mbufferSizeProblem identity.mbufferMaxMemory)}.";
+    }
     ++ map
       (key: {
         assertion = zg.isValidPublicKey key;
@@ -85,12 +95,13 @@ in
 
     package = mkOption {
       type = types.package;
-      default = pkgs.zfs-gatekeeper;
+      default = zg.defaultPackage pkgs "services.zfs-gatekeeper.package";
       defaultText = literalExpression "pkgs.zfs-gatekeeper";
       description = ''
         The zfs-gatekeeper package (the flake's `packages.<system>.default`; the flake's
         `nixosModules.default` sets it). Its `bin/zfs-gatekeeper` is the forced command and
-        the login shell of {option}`services.zfs-gatekeeper.user`.
+        the login shell of {option}`services.zfs-gatekeeper.user`. Without the flake, set it,
+        or apply the flake's `overlays.default` so that `pkgs.zfs-gatekeeper` exists.
       '';
     };
 
@@ -156,7 +167,8 @@ in
       type = types.attrsOf (types.submodule {
         options = {
           publicKeys = mkOption {
-            type = types.listOf types.str;
+            # One line each, as users.users.<name>.openssh.authorizedKeys.keys takes them.
+            type = types.listOf types.singleLineStr;
             # An empty list is caught by an assertion with a clearer message than
             # "used but not defined".
             default = [ ];
@@ -218,6 +230,17 @@ in
             '';
           };
 
+          mbufferMaxMemory = mkOption {
+            type = types.nullOr (types.strMatching "[1-9][0-9]*[kKmMgG]?");
+            default = null;
+            example = "128M";
+            description = ''
+              The largest buffer an mbuffer stage may allocate (`mbuffer -m`), at most `16G`.
+              `null`: the gatekeeper's default, `16M`, which is syncoid's default. Raise it for
+              syncoid's `--mbuffer-size`.
+            '';
+          };
+
           tools = mkOption {
             type = types.listOf (types.enum zg.tools);
             default = [ "lzop" "mbuffer" ];
@@ -249,6 +272,28 @@ in
           assertion = cfg.user != "root";
           message = "services.zfs-gatekeeper.user must not be root: the gatekeeper runs as an unprivileged user with zfs allow delegation.";
         }
+        {
+          assertion = sharedKeys == [ ];
+          message = "services.zfs-gatekeeper.identities: a public key may belong to one identity only (sshd uses the first line of a key, so the other identity could never log in): ${builtins.concatStringsSep "; " sharedKeys}.";
+        }
+      ]
+      # Migration from a hand-made account of the same name: sshd uses the first line that
+      # matches the client's key, so an old line must not stay beside the gatekeeper's.
+      ++ map
+        (line: {
+          assertion = false;
+          message = "users.users.${cfg.user}.openssh.authorizedKeys.keys has a line services.zfs-gatekeeper did not generate: \"${line}\". sshd uses the first line that matches a key, so it could be used instead of the gatekeeper. Remove it (an old forced command, say); list the key in services.zfs-gatekeeper.identities.<name>.publicKeys instead.";
+        })
+        foreignKeys
+      ++ [
+        {
+          assertion = (account.openssh.authorizedKeys.keyFiles or [ ]) == [ ];
+          message = "users.users.${cfg.user}.openssh.authorizedKeys.keyFiles must be empty: its lines would stand beside the gatekeeper's, and sshd uses the first line that matches a key. List the keys in services.zfs-gatekeeper.identities.<name>.publicKeys instead.";
+        }
+        {
+          assertion = account.home == "/var/empty" && account.shell == gatekeeper;
+          message = "users.users.${cfg.user}: home must stay /var/empty (sshd reads %h/.ssh/authorized_keys before the module's keys) and the login shell the gatekeeper; something overrides the module's mkForce.";
+        }
       ]
       ++ builtins.concatLists (lib.mapAttrsToList identityAssertions cfg.identities);
 
@@ -256,16 +301,21 @@ in
     warnings = lib.optional (cfg.identities == { })
       "services.zfs-gatekeeper has no identities: the policy allows nothing and `zfs-gatekeeper --check` rejects it; zfs-gatekeeper-allow.service still revokes earlier grants.";
 
+    # mkForce: the account belongs to the module, also when the configuration still has a
+    # hand-made user of this name (isNormalUser, a shell): switching needs no other change.
     users.users.${cfg.user} = {
-      isSystemUser = true;
-      group = cfg.user;
-      description = "zfs-gatekeeper: pulls of ZFS snapshots over SSH";
-      # No home to write to: nothing the client sends is ever stored.
-      home = "/var/empty";
-      createHome = false;
+      isSystemUser = mkForce true;
+      isNormalUser = mkForce false;
+      group = mkForce cfg.user;
+      # A passwd field: no colon.
+      description = lib.mkDefault "zfs-gatekeeper pull account (ZFS snapshots over SSH)";
+      # No home to write to: nothing the client sends is ever stored, and sshd's
+      # %h/.ssh/authorized_keys (read before the module's keys) is /var/empty/.ssh/authorized_keys.
+      home = mkForce "/var/empty";
+      createHome = mkForce false;
       # The login shell is the gatekeeper itself: sshd runs `<shell> -c '<forced command>'`,
       # so no shell binary ever parses client-controlled text (the Shellshock class).
-      shell = gatekeeper;
+      shell = mkForce gatekeeper;
       openssh.authorizedKeys.keys = authorizedKeys;
     };
 

@@ -30,11 +30,7 @@ let
 
   jobService = name: job:
     let
-      args = {
-        inherit zfs user;
-        permissions = zg.targetPermissions job.raw;
-        dataset = job.target;
-      };
+      args = zg.targetGrant { inherit zfs user job; };
       allow = pkgs.writeShellScript "zfs-puller-allow-${zg.escapeUnitName name}" (zg.targetAllowScript args);
       unallow = pkgs.writeShellScript "zfs-puller-unallow-${zg.escapeUnitName name}" (zg.targetUnallowScript args);
     in
@@ -51,12 +47,11 @@ let
         ExecStopPost = [ "-+${unallow}" ];
         User = user;
         Group = user;
-        # Private key and ControlMaster socket live here, readable by the puller only.
+        # Private keys live here, readable by the puller only.
         StateDirectory = "zfs-puller";
         StateDirectoryMode = "0700";
-        RuntimeDirectory = "zfs-puller/${zg.escapeUnitName name}";
-        RuntimeDirectoryMode = "0700";
-        # Two jobs must not share SSH control sockets or temporary files.
+        # The ControlMaster socket's directory is made in /tmp: a private one per run, so two
+        # jobs never share SSH control sockets or temporary files.
         PrivateTmp = true;
         # Empty capability sets: everything ZFS-side comes from `zfs allow` delegation.
         AmbientCapabilities = "";
@@ -83,8 +78,9 @@ let
         ProtectControlGroups = true;
         # Mounts made by the unit stay in its own namespace (receive uses -u: it mounts nothing).
         PrivateMounts = true;
-        # A user namespace where only the puller's uid is mapped (as in nixpkgs' syncoid unit).
-        PrivateUsers = true;
+        # No user namespace: with one, zfs >= 2.2 lists no datasets (nixpkgs turned it off in
+        # its syncoid unit for the same reason).
+        PrivateUsers = false;
         # SysV IPC objects die with the run.
         RemoveIPC = true;
         # No personality changes, no W+X memory (no JIT anywhere in ssh or zfs).
@@ -125,11 +121,12 @@ in
 
     package = mkOption {
       type = types.package;
-      default = pkgs.zfs-gatekeeper;
+      default = zg.defaultPackage pkgs "services.zfs-puller.package";
       defaultText = literalExpression "pkgs.zfs-gatekeeper";
       description = ''
         Package providing `bin/zfs-puller` (the same meson project builds both programs;
-        the flake's `nixosModules.default` sets it).
+        the flake's `nixosModules.default` sets it). Without the flake, set it, or apply the
+        flake's `overlays.default` so that `pkgs.zfs-gatekeeper` exists.
       '';
     };
 
@@ -180,6 +177,45 @@ in
               known_hosts file the source's host key is checked against (host key checking
               is always on). The default is the file NixOS writes from
               {option}`programs.ssh.knownHosts`.
+            '';
+          };
+
+          port = mkOption {
+            type = types.port;
+            default = 22;
+            description = "SSH port of the source.";
+          };
+
+          prefix = mkOption {
+            type = types.str;
+            default = "zfs-puller_";
+            example = "zfs-puller_backup_";
+            description = ''
+              Name prefix of the puller's sync snapshots (`<prefix><UTC time>`) and of its hold
+              tag (`<prefix>keep`). Must equal the `snapshotPrefix` of the source's identity
+              for this key: the gatekeeper lets the key create, hold, release and destroy only
+              snapshots with that prefix. Two backup hosts pulling the same dataset need
+              different prefixes.
+            '';
+          };
+
+          keepSource = mkOption {
+            type = types.ints.unsigned;
+            default = 3;
+            description = ''
+              How many of its own sync snapshots the puller keeps on the source; older ones it
+              destroys there. `0`: it never destroys anything on the source, the only setting
+              that works with an identity that has `allowDestroy = false`.
+            '';
+          };
+
+          keepTarget = mkOption {
+            type = types.ints.unsigned;
+            default = 30;
+            description = ''
+              How many of its own sync snapshots the puller keeps on the target (the source's
+              other snapshots are pruned by {option}`retention`). `0`: it never destroys
+              anything on the target, and is not granted `destroy` there.
             '';
           };
 
@@ -254,13 +290,18 @@ in
           assertion = builtins.substring 0 1 job.knownHosts == "/";
           message = "services.zfs-puller.jobs.${name}.knownHosts must be an absolute path.";
         }
+        {
+          assertion = zg.isValidSnapshotPrefix job.prefix;
+          message = "services.zfs-puller.jobs.${name}.prefix = \"${job.prefix}\" must start with a letter and use [A-Za-z0-9_.:-], at most 64 characters (zfs-puller's rule, and the gatekeeper's for snapshotPrefix).";
+        }
       ])
       cfg.jobs);
 
     users.users.${user} = {
       isSystemUser = true;
       group = user;
-      description = "zfs-puller: pulls ZFS backups";
+      # A passwd field: no colon.
+      description = "zfs-puller pull account (ZFS backups over SSH)";
       # Holds the SSH private keys (StateDirectory, mode 0700).
       home = "/var/lib/zfs-puller";
       createHome = false;

@@ -7,18 +7,17 @@
     enable = true;
     # user = "zfs-backup";   # the default
     identities.optinix-home = {
-      # The backup host's key: the private half is the target's jobs.<name>.sshKey
-      # (or services.syncoid.sshKey).
+      # The backup host's key: the private half is the target's jobs.<name>.sshKey.
       publicKeys = [
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJOeIGG+MO417KRPo/b0DtuaC3WuNbXc/s5JcJNOQxUI zfs-puller@backup"
       ];
       datasets = [ "NIXROOT/home" ];
-      # syncoid-pull serves both target examples (zfs-puller and upstream syncoid); use
-      # "puller", with zfs-puller's snapshot prefix, once only zfs-puller pulls.
-      preset = "syncoid-pull";
-      snapshotPrefix = "syncoid_";
-      allowDestroy = true; # syncoid prunes its own old syncoid_* snapshots
-      tools = [ "lzop" "mbuffer" ];
+      # Exactly what zfs-puller sends, and only snapshots named like its own: the target
+      # job's prefix (zfs-puller's default) is this prefix.
+      preset = "puller";
+      snapshotPrefix = "zfs-puller_";
+      allowDestroy = true; # the puller prunes its old zfs-puller_* snapshots (keepSource)
+      tools = [ ]; # zfs-puller sends plain zfs streams, no pipeline stages
     };
   };
 

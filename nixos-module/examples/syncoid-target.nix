@@ -1,5 +1,6 @@
 # Backup host, alternative: upstream services.syncoid pulls through the gatekeeper, upstream
-# services.sanoid prunes. No zfs-gatekeeper module needed on this side.
+# services.sanoid prunes. No zfs-gatekeeper module needed on this side; the source needs
+# examples/syncoid-source.nix.
 {
   services.syncoid = {
     enable = true;

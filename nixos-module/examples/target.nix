@@ -11,6 +11,12 @@
       # then chown zfs-puller /var/lib/zfs-puller/id_ed25519
       sshKey = "/var/lib/zfs-puller/id_ed25519";
       startAt = "daily";
+      # The source identity's snapshotPrefix; the puller's own snapshots are kept
+      # 3 on the source (its identity needs allowDestroy) and 30 here.
+      prefix = "zfs-puller_";
+      keepSource = 3;
+      keepTarget = 30;
+      # The source's sanoid snapshots kept here.
       retention = {
         daily = 14;
         weekly = 8;

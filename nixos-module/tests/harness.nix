@@ -2,14 +2,13 @@
 # assertions as NixOS would, and returns the generated files (name -> text) that tests/run
 # compares with golden/<case>/. lib: minilib in CI, nixpkgs' lib in the flake check
 # eval-nixpkgs; both must give the same files.
-{ lib ? import ./minilib.nix, case }:
+{ lib ? import ./minilib.nix, case, pkgs ? import ./stubs/pkgs.nix }:
 
 let
   inherit (builtins)
     attrNames concatStringsSep filter hasAttr listToAttrs map mapAttrs removeAttrs toJSON typeOf;
   concatMapStrings = f: list: concatStringsSep "" (map f list);
 
-  pkgs = import ./stubs/pkgs.nix;
   zg = import ../lib.nix;
 
   eval = lib.evalModules {
@@ -81,12 +80,7 @@ let
         let
           job = zp.jobs.${name};
           unit = config.systemd.services."zfs-puller-${zg.escapeUnitName name}";
-          args = {
-            inherit zfs;
-            user = "zfs-puller";
-            permissions = zg.targetPermissions job.raw;
-            dataset = job.target;
-          };
+          args = zg.targetGrant { inherit zfs job; user = "zfs-puller"; };
           allow = pkgs.writeShellScript "zfs-puller-allow-${zg.escapeUnitName name}" (zg.targetAllowScript args);
           unallow = pkgs.writeShellScript "zfs-puller-unallow-${zg.escapeUnitName name}" (zg.targetUnallowScript args);
         in

@@ -92,7 +92,43 @@ let
     { name = "syncoid-pull with destroy"; expr = zg.sourcePermissions "syncoid-pull" true; expected = [ "send" "snapshot" "hold" "release" "bookmark" "destroy" "mount" ]; }
     { name = "puller with destroy"; expr = zg.sourcePermissions "puller" true; expected = [ "send" "hold" "release" "snapshot" "bookmark" "destroy" "mount" ]; }
     { name = "read-only ignores allowDestroy"; expr = zg.sourcePermissions "read-only" true; expected = [ "send" "hold" "release" ]; }
-    { name = "targetPermissions raw adds change-key"; expr = zg.targetPermissions true; expected = [ "create" "mount" "receive" "destroy" "canmount" "mountpoint" "readonly" "change-key" ]; }
+    {
+      name = "receivePermissions: every property zfs-puller's receive sets or excludes";
+      expr = zg.receivePermissions false;
+      expected = [ "create" "mount" "receive" "mountpoint" "canmount" "readonly" "setuid" "exec" "devices" ];
+    }
+    { name = "receivePermissions raw adds change-key"; expr = zg.receivePermissions true; expected = zg.receivePermissions false ++ [ "change-key" ]; }
+    { name = "receivePermissions never destroy (granted on a parent)"; expr = elem "destroy" (zg.receivePermissions true); expected = false; }
+    { name = "targetPermissions adds destroy for keepTarget"; expr = zg.targetPermissions { raw = false; keepTarget = 30; }; expected = zg.receivePermissions false ++ [ "destroy" ]; }
+    { name = "targetPermissions keepTarget 0: no destroy"; expr = zg.targetPermissions { raw = true; keepTarget = 0; }; expected = zg.receivePermissions true; }
+    {
+      name = "targetGrant: the full set on the target, the receive set on its parent";
+      expr = zg.targetGrant { zfs = "/z"; user = "u"; job = { target = "b/x"; raw = false; keepTarget = 1; }; };
+      expected = { zfs = "/z"; user = "u"; dataset = "b/x"; permissions = zg.receivePermissions false ++ [ "destroy" ]; parentPermissions = zg.receivePermissions false; };
+    }
+    {
+      name = "sharedPublicKeys: the same key (another comment) in two identities";
+      expr = zg.sharedPublicKeys { a.publicKeys = [ ed25519 ]; b.publicKeys = [ "ssh-ed25519 ${ed25519Blob} other" "ssh-rsa ${rsaBlob}" ]; };
+      expected = [ "ssh-ed25519 ...9GtMhA2CnEv3FWfM in a, b" ];
+    }
+    { name = "sharedPublicKeys: distinct keys"; expr = zg.sharedPublicKeys { a.publicKeys = [ ed25519 ]; b.publicKeys = [ "ssh-rsa ${rsaBlob}" ]; }; expected = [ ]; }
+    { name = "mbufferSizeProblem 16M"; expr = zg.mbufferSizeProblem "16M"; expected = null; }
+    { name = "mbufferSizeProblem 16G (the most)"; expr = zg.mbufferSizeProblem "16G"; expected = null; }
+    { name = "mbufferSizeProblem 17179869184 bytes"; expr = zg.mbufferSizeProblem "17179869184"; expected = null; }
+    { name = "mbufferSizeProblem 17G"; expr = zg.mbufferSizeProblem "17G"; expected = "is above 16G, the most the gatekeeper accepts"; }
+    { name = "mbufferSizeProblem 16385M"; expr = zg.mbufferSizeProblem "16385M"; expected = "is above 16G, the most the gatekeeper accepts"; }
+    { name = "mbufferSizeProblem huge number"; expr = zg.mbufferSizeProblem "99999999999999999999k"; expected = "is above 16G, the most the gatekeeper accepts"; }
+    { name = "mbufferSizeProblem unit T"; expr = zg.mbufferSizeProblem "1T"; expected = "is not a size such as \"16M\" or \"1G\""; }
+    {
+      name = "defaultPackage: pkgs.zfs-gatekeeper when the overlay provides it";
+      expr = zg.defaultPackage { zfs-gatekeeper = "pkg"; } "opt";
+      expected = "pkg";
+    }
+    {
+      name = "defaultPackage: a message naming the option, the flake module and the overlay";
+      expr = (builtins.tryEval (zg.defaultPackage { } "services.x.package")).success;
+      expected = false;
+    }
     {
       name = "sourceGrants: union per dataset, sorted by dataset";
       expr = zg.sourceGrants "u" {
@@ -129,7 +165,7 @@ let
     }
     {
       name = "targetAllowScript at a pool root has no parent fallback";
-      expr = builtins.match ".*else.*" (zg.targetAllowScript { zfs = "/z"; user = "u"; permissions = [ "receive" ]; dataset = "b"; }) == null;
+      expr = builtins.match ".*else.*" (zg.targetAllowScript { zfs = "/z"; user = "u"; permissions = [ "receive" ]; parentPermissions = [ "receive" ]; dataset = "b"; }) == null;
       expected = true;
     }
   ];

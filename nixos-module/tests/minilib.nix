@@ -104,7 +104,7 @@ let
 
   # ---------------------------------------------------------------- types
   mkOptionType =
-    { name, description ? name, descriptionClass ? null, check ? (_: true), merge ? mergeEqualOption }:
+    { name, description ? name, descriptionClass ? null, check ? (_: true), merge ? mergeEqualOption, ... }:
     { _type = "option-type"; inherit name description descriptionClass check merge; };
 
   phrase = ok: t: if ok (t.descriptionClass or null) then t.description else "(${t.description})";
@@ -112,6 +112,9 @@ let
 
   isStorePathLike = x: isPath x || (isString x && substring 0 1 x == "/");
   isDerivation = x: isAttrs x && (x.type or null) == "derivation";
+  # Like nixpkgs: strings, paths and sets that coerce to a string (outPath, __toString).
+  isStringLike = x: isString x || isPath x || (isAttrs x && (x ? outPath || x ? __toString));
+  hasInfix = infix: s: builtins.replaceStrings [ infix ] [ "" ] s != s;
 
   types = rec {
     anything = mkOptionType {
@@ -145,20 +148,50 @@ let
       check = x: isInt x && x >= 0 && x <= 65535;
     };
     str = mkOptionType { name = "str"; description = "string"; descriptionClass = "noun"; check = isString; };
-    lines = mkOptionType {
-      name = "lines";
-      description = "strings concatenated with \"\\n\"";
+    separatedString = sep: mkOptionType {
+      name = "separatedString";
+      description = "strings concatenated with ${toJSON sep}";
       descriptionClass = "noun";
       check = isString;
-      merge = loc: defs: concatStringsSep "\n" (map (d: d.value) defs);
+      merge = loc: defs: concatStringsSep sep (map (d: d.value) defs);
     };
-    path = mkOptionType { name = "path"; descriptionClass = "noun"; check = isStorePathLike; };
+    lines = separatedString "\n";
+    strMatching = pattern: mkOptionType {
+      name = "strMatching ${toJSON pattern}";
+      description = "string matching the pattern ${pattern}";
+      descriptionClass = "noun";
+      check = x: isString x && match pattern x != null;
+    };
+    # One line, optionally newline-terminated (the newline is dropped), as nixpkgs.
+    singleLineStr = mkOptionType {
+      name = "singleLineStr";
+      description = "(optionally newline-terminated) single-line string";
+      descriptionClass = "noun";
+      check = (strMatching "[^\n\r]*\n?").check;
+      merge = loc: defs:
+        let v = mergeEqualOption loc defs; n = builtins.stringLength v; in
+        if n > 0 && substring (n - 1) 1 v == "\n" then substring 0 (n - 1) v else v;
+    };
+    # A field of /etc/passwd: the entry type without ":" or a newline.
+    passwdEntry = t: addCheck t (x: !(hasInfix ":" x || hasInfix "\n" x)) // {
+      name = "passwdEntry ${t.name}";
+      description = "${phrase (c: c == "noun") t}, not containing newlines or colons";
+      descriptionClass = "nonRestrictiveClause";
+    };
+    addCheck = t: extra: t // { check = x: t.check x && extra x; };
+    path = mkOptionType {
+      name = "path";
+      description = "absolute path";
+      descriptionClass = "noun";
+      check = x: isStringLike x && substring 0 1 (toString x) == "/";
+    };
     package = mkOptionType {
       name = "package";
       descriptionClass = "noun";
       check = x: isDerivation x || isStorePathLike x;
       merge = mergeOneOption;
     };
+    shellPackage = package // { check = x: isDerivation x && x ? shellPath; };
     attrs = mkOptionType {
       name = "attrs";
       description = "attribute set";
@@ -193,13 +226,24 @@ let
 
     either = a: b: mkOptionType {
       name = "either";
-      description = "${phrase (c: c == "noun" || c == "conjunction") a} or ${phrase (c: c == "noun" || c == "conjunction" || c == "composite") b}";
+      description =
+        if (a.descriptionClass or null) == "nonRestrictiveClause" then "${a.description}, or ${phrase (c: c == "noun" || c == "conjunction") b}"
+        else "${phrase (c: c == "noun" || c == "conjunction") a} or ${phrase (c: c == "noun" || c == "conjunction" || c == "composite") b}";
       descriptionClass = "conjunction";
       check = x: a.check x || b.check x;
       merge = loc: defs:
         if all (d: a.check d.value) defs then a.merge loc defs
         else if all (d: b.check d.value) defs then b.merge loc defs
         else mergeOneOption loc defs;
+    };
+
+    oneOf = ts: foldl' either (head ts) (builtins.tail ts);
+
+    coercedTo = from: coerce: to: mkOptionType {
+      name = "coercedTo";
+      description = "${phrase (c: c == "noun") to} or ${phrase (c: c == "noun") from} convertible to it";
+      check = x: (from.check x && to.check (coerce x)) || to.check x;
+      merge = loc: defs: to.merge loc (map (d: d // { value = if from.check d.value then coerce d.value else d.value; }) defs);
     };
 
     listOf = t: mkOptionType {
@@ -248,7 +292,8 @@ let
   };
 
   # ---------------------------------------------------------------- evaluation
-  metaKeys = [ "_file" "key" "imports" "meta" "disabledModules" "_class" ];
+  # freeformType (a module-level key, as in nixpkgs): the type of attributes no option declares.
+  metaKeys = [ "_file" "key" "imports" "meta" "disabledModules" "_class" "freeformType" ];
 
   evalModules = { modules, specialArgs ? { }, prefix ? [ ] }:
     let
@@ -281,6 +326,7 @@ let
           [{
             file = file';
             options = m'.options or { };
+            freeformType = m'.freeformType or null;
             config = if explicit then m'.config or { } else removeAttrs m' metaKeys;
           }]
           ++ collect file' (m'.imports or [ ]);
@@ -323,19 +369,24 @@ let
         in
         go (x: x) def.value;
 
-      evalNode = loc: opts: defs:
+      # Only the top level of an evaluation (a submodule's own attributes) can be freeform.
+      freeformTypes = filter (t: t != null) (map (m: m.freeformType) collected);
+
+      evalNode = loc: opts: defs: freeform:
         let
           pushed = map pushDown defs;
           defsOf = n: concatMap (p: p.${n} or [ ]) pushed;
           undeclared = filter (n: !(opts ? ${n})) (uniqueNames (concatMap attrNames pushed));
-        in
-        if undeclared != [ ] then
-          let n = head undeclared; in
-          throw "The option `${showOption (loc ++ [ n ])}' does not exist. Definition values:${concatMapStrings (d: "\n- In `${d.file}'") (defsOf n)}"
-        else
-          mapAttrs
-            (n: o: if isOption o then evalOption (loc ++ [ n ]) o (defsOf n) else evalNode (loc ++ [ n ]) o (defsOf n))
+          declared = mapAttrs
+            (n: o: if isOption o then evalOption (loc ++ [ n ]) o (defsOf n) else evalNode (loc ++ [ n ]) o (defsOf n) null)
             opts;
+          freeDefs = concatMap (n: map (d: { inherit (d) file; value = { ${n} = d.value; }; }) (defsOf n)) undeclared;
+        in
+        if undeclared == [ ] then declared
+        else if freeform != null then freeform.merge loc freeDefs // declared
+        else
+          let n = head undeclared; in
+          throw "The option `${showOption (loc ++ [ n ])}' does not exist. Definition values:${concatMapStrings (d: "\n- In `${d.file}'") (defsOf n)}";
 
       evalOption = loc: opt: defs:
         let
@@ -349,7 +400,8 @@ let
         in
         if opt ? apply then opt.apply merged else merged;
 
-      config = evalNode prefix options (map (m: { inherit (m) file; value = m.config; }) collected);
+      config = evalNode prefix options (map (m: { inherit (m) file; value = m.config; }) collected)
+        (if freeformTypes == [ ] then null else head freeformTypes);
     in
     { inherit config options; };
 
@@ -359,8 +411,8 @@ let
       filterAttrs genAttrs optional optionals optionalString optionalAttrs mapNullable last
       unique escapeShellArg escapeShellArgs
       mkOption mkEnableOption literalExpression mkIf mkMerge mkOverride mkOptionDefault
-      mkDefault mkForce mkOptionType types evalModules showOption;
-    inherit (builtins) mapAttrs attrNames attrValues concatStringsSep concatLists filter elem;
+      mkDefault mkForce mkOptionType types evalModules showOption mergeEqualOption mergeOneOption;
+    inherit (builtins) mapAttrs attrNames attrValues concatStringsSep concatLists filter elem any all;
     isOption = isOption;
   };
 in

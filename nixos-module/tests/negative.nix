@@ -1,9 +1,12 @@
 # Configurations that must be refused, each with a substring of the expected error.
-# tests/run evaluates each through harness.nix and checks it fails with that message.
+# tests/run evaluates each through harness.nix (with `pkgs` in place of the stub package
+# set where a case gives one) and checks it fails with that message.
 let
   source = ../examples/source.nix;
   target = ../examples/target.nix;
   syncoid = ../examples/syncoid-target.nix;
+  seed = ./cases/seed-source.nix;
+  seedKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAWOt2JylfvonVA2PIiv4OhI8CGPILkTQ/zqKBVopxRu backup@target";
   key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICsm+h8IZ+Tomp8GVnDxpp9Rcs129GtMhA2CnEv3FWfM root@backup";
 
   # The source example with one identity setting changed (mkForce replaces the example's).
@@ -44,7 +47,7 @@ in
     module = { imports = [ source ]; users.user.x = { }; };
   };
   wrong-type-public-keys = {
-    expect = "A definition for option `services.zfs-gatekeeper.identities.optinix-home.publicKeys' is not of type `list of string'.";
+    expect = "A definition for option `services.zfs-gatekeeper.identities.optinix-home.publicKeys' is not of type `list of (optionally newline-terminated) single-line string'.";
     module = withIdentity { publicKeys = key; };
   };
   wrong-type-allow-destroy = {
@@ -68,7 +71,7 @@ in
     module = { imports = [ source ]; services.zfs-gatekeeper.policyFile = "/tmp/policy.toml"; };
   };
   undeclared-sanoid-template = {
-    expect = "A definition for option `services.sanoid.datasets.\"b/optinix-home\".use_template.\"[definition 1-entry 1]\"' is not of type `value \"backup\" (singular enum)'.";
+    expect = "A definition for option `services.sanoid.datasets.\"b/optinix-home\".use_template.\"[definition 1-entry 1]\"' is not of type `configured template name'.";
     module = { imports = [ syncoid ]; services.sanoid.datasets."b/optinix-home".use_template = [ "bakcup" ]; };
   };
 
@@ -94,8 +97,12 @@ in
     module = newIdentity "offsite" { datasets = [ "tank/data" ]; publicKeys = [ "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAICsm+h8IZ+Tomp8GVnDxpp9Rcs129GtMhA2CnEv3FWfM" ]; };
   };
   public-key-two-lines = {
-    expect = "does not parse as an OpenSSH public key: it contains a newline or control character.";
+    expect = "A definition for option `services.zfs-gatekeeper.identities.offsite.publicKeys.\"[definition 1-entry 1]\"' is not of type `(optionally newline-terminated) single-line string'.";
     module = newIdentity "offsite" { datasets = [ "tank/data" ]; publicKeys = [ "${key}\n${key}" ]; };
+  };
+  public-key-control-character = {
+    expect = "does not parse as an OpenSSH public key: it contains a newline or control character.";
+    module = newIdentity "offsite" { datasets = [ "tank/data" ]; publicKeys = [ "${key}\tsecond comment" ]; };
   };
   no-public-keys = {
     expect = "services.zfs-gatekeeper.identities.offsite.publicKeys is empty: nobody could log in as this identity.";
@@ -134,6 +141,83 @@ in
     module = { imports = [ source ]; services.zfs-gatekeeper.user = "root"; };
   };
 
+  shared-public-key = {
+    expect = "services.zfs-gatekeeper.identities: a public key may belong to one identity only (sshd uses the first line of a key, so the other identity could never log in): ssh-ed25519 ...NbXc/s5JcJNOQxUI in offsite, optinix-home.";
+    module = newIdentity "offsite" {
+      datasets = [ "tank/data" ];
+      publicKeys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJOeIGG+MO417KRPo/b0DtuaC3WuNbXc/s5JcJNOQxUI another comment" ];
+    };
+  };
+  mbuffer-memory-too-large = {
+    expect = "services.zfs-gatekeeper.identities.optinix-home.mbufferMaxMemory = \"17G\" is above 16G, the most the gatekeeper accepts.";
+    module = withIdentity { mbufferMaxMemory = "17G"; };
+  };
+  mbuffer-memory-unit = {
+    expect = "A definition for option `services.zfs-gatekeeper.identities.optinix-home.mbufferMaxMemory' is not of type `null or string matching the pattern [1-9][0-9]*[kKmMgG]?'.";
+    module = withIdentity { mbufferMaxMemory = "1T"; };
+  };
+  package-without-flake = {
+    expect = "services.zfs-gatekeeper.package is not set and pkgs has no zfs-gatekeeper: import the flake's nixosModules.default (which sets it), apply the flake's overlays.default, or set services.zfs-gatekeeper.package to a build of this repository.";
+    module = source;
+    pkgs = removeAttrs (import ./stubs/pkgs.nix) [ "zfs-gatekeeper" ];
+  };
+  puller-package-without-flake = {
+    expect = "services.zfs-puller.package is not set and pkgs has no zfs-gatekeeper";
+    module = target;
+    pkgs = removeAttrs (import ./stubs/pkgs.nix) [ "zfs-gatekeeper" ];
+  };
+
+  # ---- moving a hand-made account to the module (cases/seed-source.nix)
+  seed-old-key-kept = {
+    expect = "users.users.backup.openssh.authorizedKeys.keys has a line services.zfs-gatekeeper did not generate: \"command=\"/usr/local/bin/zfs-backup-wrapper\",no-pty ${seedKey}\". sshd uses the first line that matches a key, so it could be used instead of the gatekeeper.";
+    module = {
+      imports = [ seed ];
+      users.users.backup.openssh.authorizedKeys.keys = [ "command=\"/usr/local/bin/zfs-backup-wrapper\",no-pty ${seedKey}" ];
+    };
+  };
+  seed-plain-key-kept = {
+    expect = "users.users.backup.openssh.authorizedKeys.keys has a line services.zfs-gatekeeper did not generate: \"${seedKey}\".";
+    module = { imports = [ seed ]; users.users.backup.openssh.authorizedKeys.keys = [ seedKey ]; };
+  };
+  seed-key-file-kept = {
+    expect = "users.users.backup.openssh.authorizedKeys.keyFiles must be empty";
+    module = { imports = [ seed ]; users.users.backup.openssh.authorizedKeys.keyFiles = [ "/etc/nixos/backup.pub" ]; };
+  };
+  seed-home-overridden = {
+    expect = "users.users.backup: home must stay /var/empty (sshd reads %h/.ssh/authorized_keys before the module's keys)";
+    module = { lib, ... }: { imports = [ seed ]; users.users.backup.home = lib.mkOverride 10 "/home/backup"; };
+  };
+
+  # ---- NixOS itself (the stubs' types and assertions), as a real system would refuse it
+  nixos-passwd-colon = {
+    expect = "A definition for option `users.users.alice.description' is not of type `string, not containing newlines or colons'.";
+    module = { users.users.alice = { isNormalUser = true; description = "Alice: admin"; }; };
+  };
+  nixos-normal-and-system-user = {
+    expect = "Exactly one of users.users.alice.isSystemUser and users.users.alice.isNormalUser must be set.";
+    module = { users.users.alice = { isNormalUser = true; isSystemUser = true; }; };
+  };
+  nixos-user-group-undefined = {
+    expect = "The following users have a primary group that is undefined: alice";
+    module = { users.users.alice = { isSystemUser = true; group = "alice"; }; };
+  };
+  nixos-unit-name = {
+    expect = "A definition for option `systemd.services.x.after.\"[definition 1-entry 1]\"' is not of type `string matching the pattern [a-zA-Z0-9@%:_.\\-]+[.](service|socket|device|mount|automount|swap|target|path|timer|scope|slice)'.";
+    module = { systemd.services.x.after = [ "zfs" ]; };
+  };
+  nixos-service-type = {
+    expect = "A definition for option `systemd.services.x.serviceConfig' is not of type `attribute set of (systemd option)'.";
+    module = { systemd.services.x.serviceConfig.Type = "oneshott"; };
+  };
+  nixos-service-value = {
+    expect = "A definition for option `systemd.services.x.serviceConfig.ExecStart' is not of type `systemd option'.";
+    module = { systemd.services.x.serviceConfig.ExecStart = { program = "/bin/true"; }; };
+  };
+  nixos-known-host-without-key = {
+    expect = "knownHost optinix must contain either a publicKey or publicKeyFile";
+    module = { programs.ssh.knownHosts.optinix.hostNames = [ "optinix" ]; };
+  };
+
   # ---- target assertions
   job-source-without-user = {
     expect = "services.zfs-puller.jobs.optinix-home.source = \"optinix:NIXROOT/home\" is not of the form \"user@host:pool/dataset\".";
@@ -154,6 +238,14 @@ in
   job-known-hosts-relative = {
     expect = "services.zfs-puller.jobs.optinix-home.knownHosts must be an absolute path.";
     module = withJob { knownHosts = "known_hosts"; };
+  };
+  job-prefix = {
+    expect = "services.zfs-puller.jobs.optinix-home.prefix = \"_x\" must start with a letter";
+    module = withJob { prefix = "_x"; };
+  };
+  wrong-type-job-port = {
+    expect = "A definition for option `services.zfs-puller.jobs.optinix-home.port' is not of type `16 bit unsigned integer; between 0 and 65535 (both inclusive)'.";
+    module = withJob { port = 70000; };
   };
   job-name = {
     expect = "services.zfs-puller.jobs.\"a b\": the job name must match";

@@ -1,6 +1,6 @@
 # NixOS VM test, two nodes, real ZFS: the target pulls tank/data from the source through the
-# gatekeeper (upstream syncoid, and zfs-puller once it is built), full then incremental;
-# checks the `zfs allow` delegation, refuses hostile commands and keeps the data intact.
+# gatekeeper (upstream syncoid and zfs-puller), full then incremental; checks the `zfs allow`
+# delegation, refuses hostile commands and keeps the data intact.
 # Run where Nix and KVM are available: `nix flake check` or
 # `nix build .#checks.x86_64-linux.vm -L`. CI cannot run it; tests/run only checks that it
 # parses and that its node configurations evaluate against the module.
@@ -9,7 +9,6 @@
 let
   package = self.packages.${pkgs.stdenv.hostPlatform.system}.default;
   gatekeeper = "${package}/bin/zfs-gatekeeper";
-  puller = "${package}/bin/zfs-puller";
 
   zfsNode = hostId: {
     _file = "vm.nix#zfs-node";
@@ -78,9 +77,11 @@ let
         source = "backup@source:tank/data";
         target = "b/puller-data";
         sshKey = "/var/lib/zfs-puller/id_ecdsa";
-        # Started by the test script, not by the timer. No retention: b/puller-data exists
-        # only once zfs-puller is built, and sanoid is run on b/data above.
+        # Started by the test script, not by the timer. No retention: sanoid is run on b/data
+        # above.
         startAt = "*-01-01 00:00:00";
+        # The identity "puller" may not destroy: the puller keeps every sync snapshot there.
+        keepSource = 0;
       };
     };
   };
@@ -226,18 +227,22 @@ pkgs.testers.runNixOSTest {
         )
         assert "stolen" not in source.succeed("zfs list -H -o name")
 
-    if target.succeed("test -x ${puller} && echo yes || echo no").strip() == "yes":
-        with subtest("zfs-puller (preset puller) pulls through the gatekeeper"):
-            target.succeed(
-                "install -d -m 700 -o zfs-puller -g zfs-puller /var/lib/zfs-puller",
-                "install -m 600 -o zfs-puller -g zfs-puller ${sshKeys.snakeOilPrivateKey} /var/lib/zfs-puller/id_ecdsa",
-            )
-            target.succeed("systemctl start --wait zfs-puller-data.service")
-            assert guid(source, "tank/data@s2") == guid(target, "b/puller-data@s2")
-            assert target.succeed("zfs get -H -o value readonly b/puller-data").strip() == "on"
-            assert "zfs-puller" not in target.succeed("zfs allow b; zfs allow b/puller-data")
-    else:
-        print("skipped: zfs-puller is not built yet (issue 7)")
+    with subtest("zfs-puller (preset puller) pulls through the gatekeeper"):
+        target.succeed(
+            "install -d -m 700 -o zfs-puller -g zfs-puller /var/lib/zfs-puller",
+            "install -m 600 -o zfs-puller -g zfs-puller ${sshKeys.snakeOilPrivateKey} /var/lib/zfs-puller/id_ecdsa",
+        )
+        target.succeed("systemctl start --wait zfs-puller-data.service")
+        assert guid(source, "tank/data@s2") == guid(target, "b/puller-data@s2")
+        for prop, value in [("readonly", "on"), ("canmount", "noauto"), ("setuid", "off"), ("exec", "off"), ("devices", "off")]:
+            got = target.succeed(f"zfs get -H -o value {prop} b/puller-data").strip()
+            assert got == value, f"{prop}={got}"
+        assert "zfs-puller" not in target.succeed("zfs allow b; zfs allow b/puller-data")
+        # The incremental run, now that the target exists.
+        source.succeed("echo third > /tank/data/file3", "zfs snapshot tank/data@s3")
+        target.succeed("systemctl start --wait zfs-puller-data.service")
+        assert guid(source, "tank/data@s3") == guid(target, "b/puller-data@s3")
+        assert "zfs-puller" not in target.succeed("zfs allow b; zfs allow b/puller-data")
 
     with subtest("the backup holds the data"):
         target.succeed(

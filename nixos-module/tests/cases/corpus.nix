@@ -1,6 +1,6 @@
 # Policy for the gatekeeper contract check (tests/run with a gatekeeper binary): the identity
 # the syncoid corpus was recorded against. Datasets tank/data and "tank/my data", preset
-# syncoid-pull, every tool except socat.
+# syncoid-pull, every tool except socat, mbuffer buffers up to 1G.
 {
   services.zfs-gatekeeper = {
     enable = true;
@@ -9,6 +9,8 @@
       datasets = [ "tank/data" "tank/my data" ];
       preset = "syncoid-pull";
       tools = [ "lzop" "gzip" "pigz" "zstd" "zstdmt" "xz" "lz4" "mbuffer" ];
+      # syncoid --mbuffer-size up to 1G is in the corpus.
+      mbufferMaxMemory = "1G";
     };
   };
 }

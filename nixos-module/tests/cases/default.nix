@@ -3,5 +3,7 @@
   source = ./source.nix;
   target = ./target.nix;
   syncoid-target = ./syncoid-target.nix;
+  seed-source = ./seed-source.nix;
+  seed-target = ./seed-target.nix;
   corpus = ./corpus.nix;
 }

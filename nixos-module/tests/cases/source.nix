@@ -1,9 +1,9 @@
-# Golden case "source": the README's source example plus a second identity that exercises
-# the other branches (preset puller, rawOnly, no destroy, a dataset name with a space,
-# an audit file, several key types, and mkMerge/mkForce).
+# Golden case "source": the README's source examples (zfs-puller's identity and syncoid's)
+# plus a third identity that exercises the other branches (preset puller without destroy,
+# rawOnly, a dataset name with a space, an audit file, several key types, and mkMerge/mkForce).
 { lib, ... }:
 {
-  imports = [ ../../examples/source.nix ];
+  imports = [ ../../examples/source.nix ../../examples/syncoid-source.nix ];
 
   config = lib.mkMerge [
     {

@@ -1,5 +1,6 @@
 # Golden case "target": the README's zfs-puller example plus a raw, recursive, hourly job
-# from an IPv6 source into a dataset name with a space, without retention.
+# from an IPv6 source on another port into a dataset name with a space, without retention,
+# for the source case's identity "offsite" (no destroy there: keepSource = 0).
 {
   imports = [ ../../examples/target.nix ];
 
@@ -8,8 +9,10 @@
     target = "b/offsite/my data";
     sshKey = "/var/lib/zfs-puller/offsite_ed25519";
     knownHosts = "/var/lib/zfs-puller/known_hosts";
+    port = 2222;
     startAt = "hourly";
     recursive = true;
     raw = true;
+    keepSource = 0;
   };
 }

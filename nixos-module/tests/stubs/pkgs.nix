@@ -15,6 +15,7 @@ let
     "openssh-9.7p1"
     "pigz-2.8"
     "sanoid-2.2.0"
+    "shadow-4.16.0"
     "socat-1.8.0.0"
     "xz-5.4.6"
     "zfs-gatekeeper-0.1.0"
@@ -34,6 +35,9 @@ in
   inherit runtimeShell writeText;
   stdenv.hostPlatform.system = "x86_64-linux";
   bash = pick "bash-5.2";
+  # Login shells carry shellPath (users.users.<name>.shell accepts a package only with it).
+  bashInteractive = pick "bash-5.2" // { shellPath = "/bin/bash"; };
+  shadow = pick "shadow-4.16.0" // { shellPath = "/bin/nologin"; };
   gzip = pick "gzip-1.13";
   lz4 = pick "lz4-1.9.4";
   lzop = pick "lzop-1.04";
