@@ -9,13 +9,19 @@
       systems = [ "x86_64-linux" "aarch64-linux" ];
       forAllSystems = f: lib.genAttrs systems (system: f nixpkgs.legacyPackages.${system});
 
-      # The meson build of this repository: bin/zfs-gatekeeper (and bin/zfs-puller once
-      # puller/ is built), with the doctest suites run in the check phase.
+      # The version meson.build declares, so the two never disagree.
+      version = builtins.head (builtins.match ".*\n  version : '([^']+)',\n.*" (builtins.readFile ./meson.build));
+
+      # The meson build of this repository: bin/zfs-gatekeeper, bin/zfs-puller and their man
+      # pages (meson install), with the suites the Nix sandbox can run in the check phase.
       mkPackage = pkgs: pkgs.stdenv.mkDerivation {
         pname = "zfs-gatekeeper";
-        version = "0.1.0";
+        inherit version;
         src = self;
-        nativeBuildInputs = [ pkgs.meson pkgs.ninja pkgs.pkg-config ];
+        # cmake only for meson's dependency lookups (pegtl and doctest are found with
+        # method 'cmake'); the build itself is meson's.
+        nativeBuildInputs = [ pkgs.meson pkgs.ninja pkgs.pkg-config pkgs.cmake ];
+        dontUseCmakeConfigure = true;
         buildInputs = [
           pkgs.pegtl # tao-pegtl 3.x
           pkgs.libseccomp
@@ -26,8 +32,27 @@
           pkgs.nlohmann_json
           pkgs.zlib
         ];
-        mesonFlags = [ "-Dtests=true" ];
+        # The configuration the project is tested in (-O2, assertions on; nixpkgs' default is
+        # "plain", without -O, where the project's _FORTIFY_SOURCE=3 does nothing). No -Werror:
+        # a newer compiler's new warnings must not break a user's build; CI keeps it.
+        mesonBuildType = "debugoptimized";
+        mesonFlags = [ "-Dtests=true" "-Dwerror=false" ];
+        # What the sandbox can run: the unit and corpus suites (tests/meson.build labels them).
+        # Not the sandbox and sshd-integration suites (root, a real sshd, /usr tools) nor the
+        # lint suites (clang-format, the source tree's layout).
         doCheck = true;
+        mesonCheckFlags = [ "--suite" "unit" "--suite" "corpus" ];
+        # The installed programs start, and every installed man page is one.
+        doInstallCheck = true;
+        installCheckPhase = ''
+          runHook preInstallCheck
+          $out/bin/zfs-gatekeeper --version
+          $out/bin/zfs-puller --version
+          for page in $(find $out/share/man -type f 2> /dev/null); do
+            zcat -f "$page" | grep -q '^\.TH ' || { echo "$page is not a man page" >&2; exit 1; }
+          done
+          runHook postInstallCheck
+        '';
         meta = {
           description = "SSH forced command that lets syncoid / zfs-puller pull ZFS backups without a shell";
           mainProgram = "zfs-gatekeeper";
@@ -54,7 +79,7 @@
 
       checks = forAllSystems (pkgs:
         let
-          # Real NixOS evaluation of a README example (forces every assertion and unit),
+          # Real NixOS evaluation of a configuration (forces every assertion and unit),
           # without building the system.
           evalNixos = name: module:
             let
@@ -93,9 +118,14 @@
         {
           vm = import ./nixos-module/tests/vm.nix { inherit pkgs self; };
           eval-nixpkgs = evalNixpkgs;
-          eval-nixos-source = evalNixos "source" ./nixos-module/examples/source.nix;
+          eval-nixos-source = evalNixos "source" {
+            imports = [ ./nixos-module/examples/source.nix ./nixos-module/examples/syncoid-source.nix ];
+          };
           eval-nixos-target = evalNixos "target" ./nixos-module/examples/target.nix;
           eval-nixos-syncoid-target = evalNixos "syncoid-target" ./nixos-module/examples/syncoid-target.nix;
+          # The seed set-up: a hand-made `backup` account moved to the module, and its target.
+          eval-nixos-seed-source = evalNixos "seed-source" ./nixos-module/tests/cases/seed-source.nix;
+          eval-nixos-seed-target = evalNixos "seed-target" ./nixos-module/tests/cases/seed-target.nix;
         });
     };
 }

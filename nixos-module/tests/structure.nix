@@ -8,6 +8,11 @@ let
   inherit (builtins) attrNames concatStringsSep elem filter head isAttrs isFunction isString length map match stringLength toJSON tryEval;
 
   flake = import ../../flake.nix;
+  lock = builtins.fromJSON (builtins.readFile ../../flake.lock);
+  mesonVersion = head (match ".*\n  version : '([^']+)',\n.*" (builtins.readFile ../../meson.build));
+  testsMeson = builtins.readFile ../../tests/meson.build;
+  # tests/meson.build: the suite label of test NAME (the doctest loop labels by name).
+  suiteOf = name: let m = match ".*\ntest[(]'${name}',[^\n]*(\n  [^\n]*)?suite : '([a-z]+)'.*" testsMeson; in if m == null then null else builtins.elemAt m 1;
   nixpkgs = import ./stubs/flake-nixpkgs.nix;
   outputs = flake.outputs { inherit self nixpkgs; };
   self = outputs // { outPath = toString ../..; };
@@ -43,7 +48,33 @@ let
     { name = "flake: inputs name nixpkgs"; ok = attrNames flake.inputs == [ "nixpkgs" ]; }
     { name = "flake: outputs"; ok = attrNames outputs == [ "checks" "nixosModules" "overlays" "packages" ]; }
     { name = "flake: packages for x86_64-linux and aarch64-linux"; ok = attrNames outputs.packages == [ "aarch64-linux" "x86_64-linux" ]; }
-    { name = "flake: package is the meson build"; ok = package.pname == "zfs-gatekeeper" && map (p: p.name) package.nativeBuildInputs == [ "meson" "ninja" "pkg-config" ]; }
+    { name = "flake: package is the meson build, version from meson.build"; ok = package.pname == "zfs-gatekeeper" && package.version == mesonVersion; }
+    {
+      name = "flake: cmake only for meson's dependency lookups (pegtl, doctest)";
+      ok = map (p: p.name) package.nativeBuildInputs == [ "meson" "ninja" "pkg-config" "cmake" ] && package.dontUseCmakeConfigure;
+    }
+    {
+      name = "flake: the check phase runs the unit and corpus suites, nothing that needs root or /usr";
+      ok = package.doCheck && package.mesonCheckFlags == [ "--suite" "unit" "--suite" "corpus" ]
+        && package.doInstallCheck && match ".*zfs-gatekeeper --version.*zfs-puller --version.*" package.installCheckPhase != null;
+    }
+    {
+      name = "tests/meson.build: doctest suites are unit (corpus: corpus); sandbox, sshd and lint suites are not";
+      ok = match ".*\n  test[(]name, exe, [^)]*suite : name == 'corpus' [?] 'corpus' : 'unit'[)].*" testsMeson != null
+        && suiteOf "seccomp-allowlist" == "unit" && suiteOf "sandbox" == "sandbox" && suiteOf "layering" == "lint"
+        && suiteOf "format" == "lint" && suiteOf "sshd-integration" == "sshd";
+    }
+    {
+      name = "flake.lock: nixpkgs locked to a revision of the branch flake.nix names";
+      ok = flake.inputs.nixpkgs.url == "github:NixOS/nixpkgs/nixos-unstable"
+        && lock.version == 7 && lock.nodes.root.inputs == { nixpkgs = "nixpkgs"; }
+        && lock.nodes.nixpkgs.original == { owner = "NixOS"; repo = "nixpkgs"; ref = "nixos-unstable"; type = "github"; }
+        && lock.nodes.nixpkgs.locked.owner == "NixOS" && lock.nodes.nixpkgs.locked.repo == "nixpkgs"
+        && lock.nodes.nixpkgs.locked.type == "github"
+        && match "[0-9a-f]{40}" lock.nodes.nixpkgs.locked.rev != null
+        && match "sha256-[A-Za-z0-9+/]{43}=" lock.nodes.nixpkgs.locked.narHash != null
+        && builtins.isInt lock.nodes.nixpkgs.locked.lastModified;
+    }
     {
       name = "flake: package build inputs";
       ok = map (p: p.name) package.buildInputs == [ "pegtl" "libseccomp" "libcap" "spdlog" "doctest" "tomlplusplus" "nlohmann_json" "zlib" ];
@@ -57,7 +88,9 @@ let
     }
     {
       name = "flake: checks";
-      ok = attrNames outputs.checks.${system} == [ "eval-nixos-source" "eval-nixos-syncoid-target" "eval-nixos-target" "eval-nixpkgs" "vm" ];
+      ok = attrNames outputs.checks.${system} == [
+        "eval-nixos-seed-source" "eval-nixos-seed-target" "eval-nixos-source" "eval-nixos-syncoid-target" "eval-nixos-target" "eval-nixpkgs" "vm"
+      ];
     }
     {
       name = "flake: eval-nixpkgs diffs every golden file";
@@ -88,6 +121,17 @@ let
       name = "vm: source node grants no destroy";
       ok = match ".*grant backup bookmark.*" vmSource.files."zfs-gatekeeper-allow.sh" == null
         && match ".*\ngrant backup send,snapshot,hold,release,bookmark tank/data\n.*" vmSource.files."zfs-gatekeeper-allow.sh" != null;
+    }
+    {
+      name = "vm: the zfs-puller part always runs, full then incremental, and checks the receive's properties";
+      ok = match ".*zfs-puller [(]preset puller[)] pulls through the gatekeeper.*[(]\"setuid\", \"off\"[)].*The incremental run.*" vm.testScript != null
+        && match ".*skipped.*" vm.testScript == null;
+    }
+    {
+      name = "vm: the puller job matches the source identity (prefix; no destroy: keepSource 0)";
+      ok = vmTarget.config.services.zfs-puller.jobs.data.prefix == vmSource.config.services.zfs-gatekeeper.identities.puller.snapshotPrefix
+        && !vmSource.config.services.zfs-gatekeeper.identities.puller.allowDestroy
+        && vmTarget.config.services.zfs-puller.jobs.data.keepSource == 0;
     }
     {
       name = "vm: target node config passes the module's assertions";

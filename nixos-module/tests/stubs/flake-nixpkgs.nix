@@ -10,7 +10,7 @@ let
   named = names: listToAttrs (map (name: { inherit name; value = fake name; }) names);
 
   pkgs = base // named [
-    "meson" "ninja" "pkg-config" "pegtl" "libseccomp" "libcap" "spdlog" "doctest"
+    "meson" "ninja" "pkg-config" "cmake" "pegtl" "libseccomp" "libcap" "spdlog" "doctest"
     "tomlplusplus" "nlohmann_json" "zlib"
   ] // {
     path = ./nixpkgs;
