@@ -62,10 +62,10 @@ int main(int argc, char** argv) {
         "namespace gatekeeper {\nnamespace {\n\n" +
         arrays +
         "\n} // namespace\n\n"
-        "const PrecompiledFilter precompiled_child_filters[] = {\n" +
+        "constinit const PrecompiledFilter precompiled_child_filters[] = {\n" +
         children +
         "};\n\n"
-        "const PrecompiledFilter precompiled_supervisor_filter = " +
+        "constinit const PrecompiledFilter precompiled_supervisor_filter = " +
         entry(sup, "supervisor") + ";\n\n} // namespace gatekeeper\n";
     std::FILE* out = std::fopen(argv[1], "w");
     if (out == nullptr || std::fputs(text.c_str(), out) < 0 || std::fclose(out) != 0) {

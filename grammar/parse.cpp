@@ -7,7 +7,6 @@
 #include <algorithm>
 #include <charconv>
 #include <exception>
-#include <tao/pegtl/contrib/analyze.hpp>
 #include <tao/pegtl/contrib/parse_tree.hpp>
 
 #include "grammar/lexer.hpp"
@@ -429,10 +428,6 @@ std::string_view stage_name(ParseError::Stage stage) {
         return "grammar";
     }
     return "unknown";
-}
-
-std::size_t analyze_grammar() {
-    return pegtl::analyze<r::grammar>(-1);
 }
 
 } // namespace grammar

@@ -27,7 +27,4 @@ ParseResult parse_command(std::string_view command);
 
 std::string_view stage_name(ParseError::Stage);
 
-// The number of PEGTL rules that could loop without consuming input (must be 0).
-std::size_t analyze_grammar();
-
 } // namespace grammar
