@@ -13,13 +13,14 @@
 #include "puller/command_line.hpp"
 #include "puller/config.hpp"
 #include "puller/job.hpp"
+#include "puller/messages.hpp"
 #include "puller/spawn.hpp"
 
 namespace puller {
 namespace {
 
 int usage_error(const std::string& msg) {
-    std::fprintf(stderr, "zfs-puller: %s\n(try zfs-puller --help)\n", msg.c_str());
+    say_usage_error(msg);
     return exit_usage;
 }
 

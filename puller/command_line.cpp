@@ -41,7 +41,8 @@ Pulls ZFS datasets from a source host through zfs-gatekeeper (preset "puller") i
   --progress-interval S  seconds between JSON progress lines (default 5)
   --verbose, -v          one line per command on stderr: time, duration, exit status
 Exit: 0 ok, 1 a dataset failed, 2 usage or configuration error, 3 a diverged target was refused,
-      4 a job could not run (connection, listing), 5 internal error, 128+N killed by signal N.
+      4 a job could not run (connection, listing, a name from the source zfs would refuse),
+      5 internal error, 128+N killed by signal N.
 )";
 }
 

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
+#include "grammar/canonical.hpp"
 #include "puller/lines.hpp"
 
 namespace puller {
@@ -39,6 +41,35 @@ struct Row {
     std::string name, type, origin, encryption;
     std::uint64_t guid = 0, createtxg = 0, written = 0;
 };
+
+// The grammar's own name rules, and its nesting limit (zfs_max_dataset_nesting): a name that
+// passes here can always be sent back to the gatekeeper in a command.
+constexpr std::size_t max_nesting = 50;
+
+bool nesting_ok(std::string_view name) {
+    return static_cast<std::size_t>(std::count(name.begin(), name.end(), '/')) < max_nesting;
+}
+
+// "ds@snap" or, with sep '#', "ds#bookmark" (the same component rules).
+bool valid_child(std::string_view name, char sep) {
+    std::string as_snapshot(name);
+    const auto at = as_snapshot.find(sep);
+    if (at == std::string::npos) return false;
+    as_snapshot[at] = '@';
+    return grammar::is_valid_snapshot_name(as_snapshot) && nesting_ok(name);
+}
+
+// The encryption column: "off" or a cipher name such as aes-256-gcm.
+bool valid_encryption(std::string_view s) {
+    return !s.empty() && s.size() <= 32 && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
+    });
+}
+
+// A name as it may appear in a message: shortened, never the whole of a hostile line.
+std::string shown(std::string_view name) {
+    return name.size() <= 80 ? std::string(name) : std::string(name.substr(0, 80)) + "...";
+}
 
 bool by_txg(const Point& a, const Point& b) {
     return a.createtxg < b.createtxg;
@@ -86,9 +117,15 @@ InventoryResult parse_listing(std::string_view text) {
         r.origin = cols[4] == "-" ? "" : std::string(cols[4]);
         r.encryption = cols[5];
         if (r.name.empty()) return fail("empty name");
+        if (!r.origin.empty() && !valid_child(r.origin, '@'))
+            return fail("not a valid origin snapshot name: " + shown(r.origin));
+        if (!valid_encryption(r.encryption))
+            return fail("not a valid encryption value: " + shown(r.encryption));
         if (r.type == "filesystem" || r.type == "volume") {
-            if (r.name.find_first_of("@#") != std::string::npos)
-                return fail("dataset name with @ or #");
+            if (!valid_dataset_name(r.name))
+                return fail("not a valid dataset name (at most 255 bytes, 49 levels below the "
+                            "pool, no . or .. components): " +
+                            shown(r.name));
             Dataset d;
             d.name = r.name;
             d.kind = r.type == "volume" ? DatasetKind::volume : DatasetKind::filesystem;
@@ -97,20 +134,22 @@ InventoryResult parse_listing(std::string_view text) {
             d.origin = r.origin;
             d.encryption = r.encryption;
             d.written = r.written;
-            if (!inv.emplace(d.name, d).second) return fail("dataset listed twice: " + d.name);
+            if (!inv.emplace(d.name, d).second)
+                return fail("dataset listed twice: " + shown(d.name));
         } else if (r.type == "snapshot" || r.type == "bookmark") {
+            const char sep = r.type == "snapshot" ? '@' : '#';
+            if (r.name.find(sep) == std::string::npos)
+                return fail(r.type + " name without '" + sep + "': " + shown(r.name));
+            if (!valid_child(r.name, sep))
+                return fail("not a valid " + r.type + " name: " + shown(r.name));
             children.push_back(std::move(r));
         } else {
-            return fail("unknown type '" + r.type + "'");
+            return fail("unknown type '" + shown(r.type) + "'");
         }
     }
     for (const auto& r : children) {
         const char sep = r.type == "snapshot" ? '@' : '#';
         const auto at = r.name.find(sep);
-        if (at == std::string::npos || at == 0 || at + 1 == r.name.size()) {
-            result.error = r.type + " name without '" + sep + "': " + r.name;
-            return result;
-        }
         const auto it = inv.find(r.name.substr(0, at));
         if (it == inv.end()) continue; // a dataset outside the listing (cannot happen with -r)
         Point p{r.name.substr(at + 1), r.guid, r.createtxg, r.written};
@@ -119,6 +158,20 @@ InventoryResult parse_listing(std::string_view text) {
     for (auto& [name, d] : inv) {
         std::stable_sort(d.snapshots.begin(), d.snapshots.end(), by_txg);
         std::stable_sort(d.bookmarks.begin(), d.bookmarks.end(), by_txg);
+        // Two snapshots (or bookmarks) of one name or one guid would make the common-snapshot
+        // search and the plan ambiguous; zfs never lists such a thing.
+        for (const auto* points : {&d.snapshots, &d.bookmarks}) {
+            std::set<std::string_view> names;
+            std::set<std::uint64_t> guids;
+            for (const auto& p : *points) {
+                if (!names.insert(p.name).second || !guids.insert(p.guid).second) {
+                    result.error =
+                        "two " + std::string(points == &d.snapshots ? "snapshots" : "bookmarks") +
+                        " of " + shown(name) + " share the name or guid of @" + shown(p.name);
+                    return result;
+                }
+            }
+        }
     }
     result.inventory = std::move(inv);
     return result;
@@ -135,6 +188,10 @@ std::string apply_resume_tokens(Inventory& inventory, std::string_view text) {
         it->second.resume_token = cols[1];
     }
     return "";
+}
+
+bool valid_dataset_name(std::string_view name) {
+    return grammar::is_valid_dataset_name(name) && nesting_ok(name);
 }
 
 bool dataset_within(std::string_view name, std::string_view root) {

@@ -62,6 +62,10 @@ InventoryResult parse_listing(std::string_view text);
 // datasets it names ("-" means none). Unknown names are ignored. Returns "" or an error.
 std::string apply_resume_tokens(Inventory& inventory, std::string_view text);
 
+// A dataset name zfs and the gatekeeper's grammar both accept: at most 255 bytes, at most 49
+// levels below the pool, no `.` or `..` components, the grammar's characters.
+bool valid_dataset_name(std::string_view name);
+
 // `pool/a/b` below `pool/a`? (component by component; equal counts as within)
 bool dataset_within(std::string_view name, std::string_view root);
 

@@ -14,6 +14,7 @@
 
 #include "puller/lines.hpp"
 #include "puller/local_commands.hpp"
+#include "puller/messages.hpp"
 #include "puller/plan.hpp"
 #include "puller/remote_commands.hpp"
 #include "puller/retention.hpp"
@@ -125,10 +126,10 @@ class Runner {
     // --verbose: one stderr line per step with its time since the start, duration and status.
     void trace(const std::string& what, Clock::time_point t0, int status) {
         if (!opt_.verbose) return;
-        std::fprintf(stderr, "zfs-puller: %s: [%7.3fs] %.3fs exit %d: %s\n", job_.name.c_str(),
-                     std::chrono::duration<double>(t0 - start_).count(), since(t0), status,
-                     what.c_str());
-        std::fflush(stderr);
+        char head[64];
+        std::snprintf(head, sizeof head, "[%7.3fs] %.3fs exit %d: ",
+                      std::chrono::duration<double>(t0 - start_).count(), since(t0), status);
+        say(job_.name, head + what);
     }
     Captured timed_capture(const Argv& argv) {
         const auto t0 = Clock::now();
@@ -137,10 +138,7 @@ class Runner {
         return c;
     }
 
-    void error_line(const std::string& msg) {
-        std::fprintf(stderr, "zfs-puller: %s: %s\n", job_.name.c_str(), msg.c_str());
-        std::fflush(stderr);
-    }
+    void error_line(const std::string& msg) { say(job_.name, msg); }
 
     // Build-check-send one remote command. In a dry run, commands that change something are
     // printed instead (each one still went through the grammar check).

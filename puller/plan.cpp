@@ -253,6 +253,9 @@ struct Planner {
     // Order: resume token, common snapshot, divergence, change, then the sends.
     DatasetPlan plan_one(const Dataset& ds) {
         DatasetPlan p = describe(ds);
+        if (!valid_dataset_name(p.target))
+            return fail(p, "cannot receive " + p.source + ": its target name " + p.target +
+                               " would be longer than 255 bytes or nested deeper than zfs allows");
         const Dataset* t = target_of(p.target);
         std::vector<Point> tsnaps = t ? t->snapshots : std::vector<Point>{};
         const bool resuming = t != nullptr && !t->resume_token.empty();

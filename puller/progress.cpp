@@ -6,6 +6,8 @@
 #include <nlohmann/json.hpp>
 #include <unistd.h>
 
+#include "puller/messages.hpp"
+
 namespace puller {
 
 std::string human_bytes(std::uint64_t bytes) {
@@ -40,7 +42,7 @@ std::string human_duration(double seconds) {
 std::string progress_bar_line(const std::string& dataset, std::uint64_t bytes,
                               std::uint64_t estimate, double seconds, unsigned width) {
     const double rate = seconds > 0 ? static_cast<double>(bytes) / seconds : 0;
-    std::string line = dataset + " " + human_bytes(bytes);
+    std::string line = escaped(dataset) + " " + human_bytes(bytes);
     if (estimate > 0) {
         const double frac =
             std::min(1.0, static_cast<double>(bytes) / static_cast<double>(estimate));

@@ -1,8 +1,10 @@
-// zfs-puller configuration file and command line: strict keys, defaults, validation; progress text.
+// zfs-puller configuration file and command line: strict keys, defaults, validation; progress
+// and message text.
 #include <doctest/doctest.h>
 
 #include "puller/command_line.hpp"
 #include "puller/config.hpp"
+#include "puller/messages.hpp"
 #include "puller/progress.hpp"
 
 using namespace puller;
@@ -245,4 +247,14 @@ TEST_CASE("progress text") {
     CHECK(
         j ==
         R"({"event":"progress","job":"job","dataset":"tank/a","bytes":100,"estimate":400,"seconds":2.0,"rate":50,"eta":6})");
+}
+
+TEST_CASE("messages: text from outside is escaped") {
+    CHECK(escaped("cannot open 'tank/a': dataset does not exist") ==
+          "cannot open 'tank/a': dataset does not exist");
+    CHECK(escaped("\x1b]0;owned\x07") == "\\x1b]0;owned\\x07");
+    CHECK(escaped("a\r\nb\tc") == "a\\x0d\\x0ab\\x09c");
+    CHECK(escaped("\\x41") == "\\\\x41"); // a backslash from outside cannot fake an escape
+    CHECK(escaped("caf\xc3\xa9 \xff") == "caf\\xc3\\xa9 \\xff");
+    CHECK(progress_bar_line("tank/\x1b[2J", 1, 0, 1, 10).find('\x1b') == std::string::npos);
 }

@@ -9,7 +9,7 @@
 //     list.mode      hang | endless | fail        the source listing never answers, never
 //                                                 ends, or fails with list.stderr
 //     list.stderr    text                         stderr of a failing listing
-//     list.extra     text                         appended to the listing as is
+//     list.extra     text                         rows appended to a listing they are below
 //     list.type.DS   volume | filesystem          the type column the listing shows for DS
 //     send.type      volume | filesystem          the objset type the streams carry
 //     send.mode      endless | stall | child | from-oldest | other-dataset | future
@@ -245,7 +245,10 @@ int remote_list(const Fake& f, const std::string& root) {
                std::to_string(r.createtxg) + "\t" + r.origin + "\t" + r.encryption + "\t" +
                (r.type == "bookmark" ? "-" : std::to_string(r.written)) + "\n";
     }
-    out += f.behaviour("list.extra");
+    // Extra (hostile) rows, as a real listing of this root would show them: only those below
+    // the root.
+    for (const auto& line : split(f.behaviour("list.extra"), '\n'))
+        if (!line.empty() && within(line.substr(0, line.find('\t')), root)) out += line + "\n";
     if (!write_all(1, out)) return 1;
     if (mode == "endless") {
         std::string rows;

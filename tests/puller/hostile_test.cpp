@@ -115,3 +115,43 @@ TEST_CASE("the fakes: a first pull, then an incremental one, through the real pr
     CHECK(receives(w).size() == 3);
     CHECK(second.out.find("\"status\":\"transferred\"") != std::string::npos);
 }
+
+// --- 5. Hostile names, escaped messages ----------------------------------------------------------
+
+TEST_CASE("5: a hostile name fails that job with exit 4; the other jobs still run") {
+    const std::string long_name = "tank/bad/" + std::string(300, 'x');
+    for (const std::string& hostile :
+         {std::string("tank/bad/..\tfilesystem\t77\t10\t-\toff\t0\n"),
+          long_name + "\tfilesystem\t78\t10\t-\toff\t0\n",
+          std::string("tank/bad@a@b\tsnapshot\t79\t11\t-\toff\t0\n")}) {
+        CAPTURE(hostile);
+        World w;
+        w.add_source(filesystem("tank/bad", 1, 5, 10));
+        w.add_source(filesystem("tank/good", 2, 5, 10));
+        w.add_source(snapshot("tank/good@s1", 21, 6));
+        w.add_target(filesystem("backup", 500, 2));
+        w.set("list.extra", hostile);
+        const std::string config =
+            w.config("[job.bad]\nsource = \"zb@fake.example:tank/bad\"\ntarget = \"backup/bad\"\n"
+                     "recursive = true\n\n"
+                     "[job.good]\nsource = \"zb@fake.example:tank/good\"\ntarget = "
+                     "\"backup/good\"\n");
+        const RunResult r = w.run({"--config", config, "--progress", "none"});
+        CHECK_MESSAGE(r.status == 4, show(r));
+        CHECK(w.target_snapshots("backup/good").size() == 2);
+        CHECK(w.target_snapshots("backup/bad").empty());
+    }
+}
+
+TEST_CASE("5: the source's stderr is printed escaped") {
+    World w;
+    two_snapshot_source(w);
+    w.set("list.mode", "fail");
+    w.set("list.stderr", "cannot list: \x1b]0;owned\x07\x1b[2J\r\xff done\n");
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a"));
+    CHECK_MESSAGE(r.status == 4, show(r));
+    CHECK(r.err.find('\x1b') == std::string::npos);
+    CHECK(r.err.find('\x07') == std::string::npos);
+    CHECK(r.err.find('\r') == std::string::npos);
+    CHECK(r.err.find("\\x1b]0;owned\\x07") != std::string::npos);
+}

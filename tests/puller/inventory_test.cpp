@@ -40,6 +40,9 @@ TEST_CASE("listing: names with spaces and an empty listing") {
 }
 
 TEST_CASE("listing: malformed input is rejected whole") {
+    std::string deep = "tank"; // 50 levels below the pool: one more than zfs allows
+    for (int i = 0; i < 50; ++i)
+        deep += "/x";
     struct Row {
         std::string text, fragment;
     };
@@ -50,6 +53,20 @@ TEST_CASE("listing: malformed input is rejected whole") {
         {"tank/a\tpool\t1\t5\t-\toff\t0\n", "unknown type"},
         {fs("tank/a", 1, 5) + fs("tank/a", 1, 5), "listed twice"},
         {fs("tank/a", 1, 5) + row("tank/a", "snapshot", 2, 6), "without '@'"},
+        // Names the source should never list: each would otherwise reach a command the
+        // gatekeeper's grammar refuses (an internal error that stopped every job).
+        {fs("tank/a", 1, 5) + fs("tank/a/..", 2, 6), "not a valid dataset name"},
+        {fs("tank/a", 1, 5) + fs("tank/a/.", 2, 6), "not a valid dataset name"},
+        {fs("tank/a", 1, 5) + fs("tank/a/" + std::string(250, 'x'), 2, 6), "at most 255 bytes"},
+        {fs("tank/a", 1, 5) + fs(deep, 2, 6), "49 levels"},
+        {fs("tank/a", 1, 5) + snap("tank/a@a@b", 2, 6), "not a valid snapshot name"},
+        {fs("tank/a", 1, 5) + snap("tank/a@", 2, 6), "not a valid snapshot name"},
+        {fs("tank/a", 1, 5) + bm("tank/a#x#y", 2, 6), "not a valid bookmark name"},
+        {fs("tank/a", 1, 5) + snap("tank/a@x\x1b[2J", 2, 6), "not a valid snapshot name"},
+        {fs("tank/a", 1, 5, 0, "tank/b@x@y"), "origin"},
+        {row("tank/a", "filesystem", 1, 5, "-", "aes 256"), "encryption"},
+        {fs("tank/a", 1, 5) + snap("tank/a@s", 2, 6) + snap("tank/a@s", 3, 7), "share the name"},
+        {fs("tank/a", 1, 5) + snap("tank/a@s", 2, 6) + snap("tank/a@t", 2, 7), "share the name"},
     };
     for (const auto& r : rows) {
         const auto res = parse_listing(r.text);

@@ -330,3 +330,14 @@ TEST_CASE("a SYNC snapshot name without the prefix is a planning error") {
     o.sync_snapshot = "other_1";
     CHECK_FALSE(make_plan(inventory(two_snaps), {}, o).ok());
 }
+
+TEST_CASE("a dataset whose target name would be too long fails alone") {
+    const std::string kid = "tank/a/" + std::string(240, 'k'); // 247 bytes: fine on the source
+    const std::string src = fs("tank/a", 1, 2, 10) + fs(kid, 2, 3, 10) + fs("tank/a/b", 3, 3, 10);
+    const JobPlan plan =
+        make_plan(inventory(src), {}, opts("tank/a", "backup/longer/name/a", true));
+    REQUIRE(plan.ok());
+    CHECK(named(plan, kid).action == Action::fail);
+    CHECK(named(plan, kid).reason.find("longer than 255 bytes") != std::string::npos);
+    CHECK(named(plan, "tank/a/b").action == Action::transfer);
+}
