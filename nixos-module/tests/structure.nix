@@ -54,9 +54,10 @@ let
       ok = map (p: p.name) package.nativeBuildInputs == [ "meson" "ninja" "pkg-config" "cmake" ] && package.dontUseCmakeConfigure;
     }
     {
-      name = "flake: the check phase runs the unit and corpus suites, nothing that needs root or /usr";
+      name = "flake: the check phase runs the unit and corpus suites (nothing that needs root or /usr); the install check wants both programs and their man pages";
       ok = package.doCheck && package.mesonCheckFlags == [ "--suite" "unit" "--suite" "corpus" ]
-        && package.doInstallCheck && match ".*zfs-gatekeeper --version.*zfs-puller --version.*" package.installCheckPhase != null;
+        && package.doInstallCheck
+        && match ".*zfs-gatekeeper --version.*zfs-puller --version.*man8/zfs-gatekeeper[.]8 man5/zfs-gatekeeper[.]toml[.]5 man8/zfs-puller[.]8 man5/zfs-puller[.]toml[.]5.*" package.installCheckPhase != null;
     }
     {
       name = "tests/meson.build: doctest suites are unit (corpus: corpus); sandbox, sshd and lint suites are not";
