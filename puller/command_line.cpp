@@ -14,35 +14,101 @@ std::optional<long long> to_int(const std::string& s) {
     return v;
 }
 
-const std::set<std::string> pull_only{
-    "--ssh-key",         "--known-hosts", "--port",        "--recursive",  "--raw",
-    "--prefix",          "--keep-source", "--keep-target", "--no-hold",    "--bookmark",
-    "--always-snapshot", "--zfs",         "--ssh",         "--runtime-dir"};
+// Numeric job options of `pull`: option, range, field (the same ranges as the config keys).
+struct NumberOption {
+    const char* name;
+    long long lo, hi;
+    unsigned JobConfig::*field;
+};
+const NumberOption number_options[] = {
+    {"--keep-source", 0, 100000, &JobConfig::keep_source},
+    {"--keep-target", 0, 100000, &JobConfig::keep_target},
+    {"--connect-timeout", 1, 3600, &JobConfig::connect_timeout},
+    {"--stall-timeout", 1, 86400, &JobConfig::stall_timeout},
+    {"--stream-cap-factor", 1, 1000, &JobConfig::stream_cap_factor},
+    {"--max-listing-lines", 1000, 1000000000, &JobConfig::max_listing_lines},
+    {"--max-listing-mib", 1, 65536, &JobConfig::max_listing_mib},
+};
+
+const NumberOption* number_option(const std::string& name) {
+    for (const auto& n : number_options)
+        if (name == n.name) return &n;
+    return nullptr;
+}
+
+const std::set<std::string> pull_only{"--ssh-key",
+                                      "--known-hosts",
+                                      "--port",
+                                      "--recursive",
+                                      "--raw",
+                                      "--prefix",
+                                      "--keep-source",
+                                      "--keep-target",
+                                      "--no-hold",
+                                      "--bookmark",
+                                      "--always-snapshot",
+                                      "--zfs",
+                                      "--ssh",
+                                      "--runtime-dir",
+                                      "--state-dir",
+                                      "--connect-timeout",
+                                      "--stall-timeout",
+                                      "--stream-cap-factor",
+                                      "--max-listing-lines",
+                                      "--max-listing-mib"};
 
 } // namespace
 
 std::string usage_text() {
-    return R"(usage: zfs-puller [--config FILE] [--job NAME]... [--dry-run] [--verbose] [--force-rollback] [--progress MODE]
-       zfs-puller pull USER@HOST:POOL/DS POOL/DS --ssh-key FILE --known-hosts FILE [--port N]
-                  [--recursive] [--raw] [--prefix P] [--keep-source N] [--keep-target N]
-                  [--force-rollback] [--no-hold] [--bookmark] [--always-snapshot]
-                  [--zfs PATH] [--ssh PATH] [--runtime-dir DIR] [--dry-run] [--progress MODE]
+    return R"(usage: zfs-puller [--config FILE] [--job NAME]... [--dry-run] [--verbose] [--force-rollback]
+                  [--progress MODE] [--progress-interval SECONDS]
+       zfs-puller pull USER@HOST:POOL/DS POOL/DS --ssh-key FILE --known-hosts FILE [JOB OPTIONS]
        zfs-puller [--config FILE] --check
        zfs-puller --help | --version
 
 Pulls ZFS datasets from a source host through zfs-gatekeeper (preset "puller") into a local pool.
+Nothing the source sends is trusted: receive options, retention and rollbacks are decided from
+the target's own state, and every listing, stream and wait has a limit.
+
+Options:
   --config FILE          configuration (default /etc/zfs-puller/config.toml)
-  --job NAME             run only this job (repeatable; default: every job)
-  --check                validate the configuration and exit
-  --dry-run              list the source, plan, print every command it would run; change nothing
+  --job NAME             run only this job (repeatable; default: every job, in name order)
+  --check                validate the configuration and exit 0 or 2
+  --dry-run              list the source, plan, print every command it would run (remote: and
+                         local: lines); change nothing
   --force-rollback       roll back a diverged target instead of refusing (destroys its newer
                          snapshots and changes; never overwrites unrelated data)
   --progress MODE        auto (bar on a terminal, JSON lines otherwise), bar, json, none
   --progress-interval S  seconds between JSON progress lines (default 5)
   --verbose, -v          one line per command on stderr: time, duration, exit status
+  --help, --version
+
+Job options (`pull` only; in a configuration file, the key of the same name with _ for -):
+  --ssh-key FILE         private key for the source (required)
+  --known-hosts FILE     known_hosts with the source's host key (required; always checked)
+  --port N               SSH port (default 22)
+  --recursive            the source dataset and everything below it
+  --raw                  raw sends (-w) for every dataset, not only encrypted ones
+  --prefix P             sync snapshot prefix and hold tag <P>keep (default zfs-puller_)
+  --keep-source N        own sync snapshots kept on the source (default 3; 0 = never destroy)
+  --keep-target N        own sync snapshots kept on the target (default 30; 0 = never destroy)
+  --no-hold              do not hold the newest common snapshot on the source (key: hold = false)
+  --bookmark             also bookmark the newest sync snapshot on the source
+  --always-snapshot      a sync snapshot even when nothing changed
+  --zfs PATH, --ssh PATH absolute paths (default /usr/sbin/zfs, /usr/bin/ssh)
+  --runtime-dir DIR      parent of the private control-socket directory (default /tmp)
+  --state-dir DIR        per-target lock files; created 0700 (default /var/lib/zfs-puller)
+  --connect-timeout S    SSH connection and login, seconds (default 60)
+  --stall-timeout S      a command or stream with no output for this long fails (default 600)
+  --stream-cap-factor N  a stream may be at most N x max(estimate, 64 MiB) (default 10)
+  --max-listing-lines N  lines the source listing may have (default 2000000)
+  --max-listing-mib N    MiB the source listing may have (default 256)
+Configuration keys: source, target and every job option above ([defaults] or [job.NAME]);
+  force_rollback; [programs] zfs, ssh. Unknown keys are errors.
+
 Exit: 0 ok, 1 a dataset failed, 2 usage or configuration error, 3 a diverged target was refused,
-      4 a job could not run (connection, listing, a name from the source zfs would refuse),
-      5 internal error, 128+N killed by signal N.
+      4 a job could not run (connection, listing, lock, a name from the source zfs would refuse),
+      5 internal error, 128+N killed by signal N. With several jobs the most severe wins.
 )";
 }
 
@@ -134,18 +200,21 @@ CliResult parse_cli(const std::vector<std::string>& args) {
             o.pull.port = static_cast<std::uint16_t>(*n);
         } else if (a == "--prefix") {
             if (!need(o.pull.prefix)) return fail("--prefix needs a value");
-        } else if (a == "--keep-source" || a == "--keep-target") {
+        } else if (const NumberOption* num = number_option(a)) {
             if (!need(v)) return fail(a + " needs a number");
             const auto n = to_int(v);
-            if (!n || *n < 0 || *n > 100000) return fail(a + " must be 0..100000");
-            (a == "--keep-source" ? o.pull.keep_source : o.pull.keep_target) =
-                static_cast<unsigned>(*n);
+            if (!n || *n < num->lo || *n > num->hi)
+                return fail(a + " must be " + std::to_string(num->lo) + ".." +
+                            std::to_string(num->hi));
+            o.pull.*(num->field) = static_cast<unsigned>(*n);
         } else if (a == "--zfs") {
             if (!need(o.pull.zfs)) return fail("--zfs needs a path");
         } else if (a == "--ssh") {
             if (!need(o.pull.ssh)) return fail("--ssh needs a path");
         } else if (a == "--runtime-dir") {
             if (!need(o.pull.runtime_dir)) return fail("--runtime-dir needs a directory");
+        } else if (a == "--state-dir") {
+            if (!need(o.pull.state_dir)) return fail("--state-dir needs a directory");
         } else if (a.starts_with("-") && a != "-") {
             return fail("unknown option '" + a + "'");
         } else {

@@ -21,10 +21,29 @@ using toml_values::get_int;
 using toml_values::get_string;
 using toml_values::load_error;
 
-const std::set<std::string_view> job_keys{
-    "source",   "target",          "ssh_key",     "known_hosts", "port",           "recursive",
-    "raw",      "prefix",          "keep_source", "keep_target", "force_rollback", "hold",
-    "bookmark", "always_snapshot", "zfs",         "ssh",         "runtime_dir"};
+const std::set<std::string_view> job_keys{"source",
+                                          "target",
+                                          "ssh_key",
+                                          "known_hosts",
+                                          "port",
+                                          "recursive",
+                                          "raw",
+                                          "prefix",
+                                          "keep_source",
+                                          "keep_target",
+                                          "force_rollback",
+                                          "hold",
+                                          "bookmark",
+                                          "always_snapshot",
+                                          "zfs",
+                                          "ssh",
+                                          "runtime_dir",
+                                          "state_dir",
+                                          "connect_timeout",
+                                          "stall_timeout",
+                                          "stream_cap_factor",
+                                          "max_listing_lines",
+                                          "max_listing_mib"};
 
 // Apply the keys of one table ([defaults] or [job.NAME]) onto `job`.
 void apply(const toml::table& t, const std::string& table, JobConfig& job, bool is_default) {
@@ -69,6 +88,18 @@ void apply(const toml::table& t, const std::string& table, JobConfig& job, bool 
             job.ssh = get_string(value, what);
         else if (k == "runtime_dir")
             job.runtime_dir = get_string(value, what);
+        else if (k == "state_dir")
+            job.state_dir = get_string(value, what);
+        else if (k == "connect_timeout")
+            job.connect_timeout = static_cast<unsigned>(get_int(value, what, 1, 3600));
+        else if (k == "stall_timeout")
+            job.stall_timeout = static_cast<unsigned>(get_int(value, what, 1, 86400));
+        else if (k == "stream_cap_factor")
+            job.stream_cap_factor = static_cast<unsigned>(get_int(value, what, 1, 1000));
+        else if (k == "max_listing_lines")
+            job.max_listing_lines = static_cast<unsigned>(get_int(value, what, 1000, 1000000000));
+        else if (k == "max_listing_mib")
+            job.max_listing_mib = static_cast<unsigned>(get_int(value, what, 1, 65536));
     }
 }
 
@@ -160,7 +191,8 @@ std::string validate_job(const JobConfig& j) {
                                      {"known_hosts", &j.known_hosts},
                                      {"zfs", &j.zfs},
                                      {"ssh", &j.ssh},
-                                     {"runtime_dir", &j.runtime_dir}})
+                                     {"runtime_dir", &j.runtime_dir},
+                                     {"state_dir", &j.state_dir}})
         if (!is_clean_path(*path))
             return in + what +
                    " must be an absolute path of [A-Za-z0-9._+@/-] without . or .. components";

@@ -32,6 +32,14 @@ struct JobConfig {
     std::string zfs = "/usr/sbin/zfs";
     std::string ssh = "/usr/bin/ssh";
     std::string runtime_dir = "/tmp"; // where the private 0700 control-socket dir is made
+    // Where the per-target lock files live (created 0700 if missing).
+    std::string state_dir = "/var/lib/zfs-puller";
+    // Limits: nothing the source sends or fails to send can make a run grow or wait forever.
+    unsigned connect_timeout = 60;        // seconds for the SSH connection and login
+    unsigned stall_timeout = 600;         // seconds a command or stream may go without output
+    unsigned stream_cap_factor = 10;      // a stream may be this many times max(estimate, 64 MiB)
+    unsigned max_listing_lines = 2000000; // lines of the source listing
+    unsigned max_listing_mib = 256;       // MiB of the source listing
     bool operator==(const JobConfig&) const = default;
 };
 

@@ -5,7 +5,9 @@
 // its dependants.
 #include "puller/job.hpp"
 
+#include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <ctime>
 #include <map>
@@ -19,6 +21,7 @@
 #include "puller/remote_commands.hpp"
 #include "puller/retention.hpp"
 #include "puller/ssh.hpp"
+#include "puller/target_lock.hpp"
 #include "puller/transfer.hpp"
 
 namespace puller {
@@ -117,6 +120,7 @@ class Runner {
     const RunOptions& opt_;
     Progress& progress_;
     SshMaster master_;
+    TargetLock lock_;
     std::string job_error_;
     bool internal_ = false;
     std::map<std::string, DatasetResult> results_;
@@ -131,9 +135,36 @@ class Runner {
                       std::chrono::duration<double>(t0 - start_).count(), since(t0), status);
         say(job_.name, head + what);
     }
+    // A command stopped by a limit or a signal fails, and says why in its last stderr line
+    // (which is what every caller reports).
+    void explain_stop(Captured& c, const std::string& what, const CaptureLimits& limits) const {
+        std::string why;
+        switch (c.stopped) {
+        case Captured::Stopped::no:
+            return;
+        case Captured::Stopped::output_limit:
+            why = "its output passed " + std::to_string(limits.max_out) + " bytes";
+            break;
+        case Captured::Stopped::line_limit:
+            why = "its output passed " + std::to_string(limits.max_lines) + " lines";
+            break;
+        case Captured::Stopped::stalled:
+            why = "no answer for " + std::to_string(static_cast<long long>(limits.stall_seconds)) +
+                  " s (stall_timeout)";
+            break;
+        case Captured::Stopped::signal:
+            why = "interrupted";
+            break;
+        }
+        c.err += "\n" + what + " stopped: " + why;
+        if (c.status == 0) c.status = 128 + SIGTERM;
+    }
+
     Captured timed_capture(const Argv& argv) {
+        const CaptureLimits limits{0, 0, static_cast<double>(job_.stall_timeout)};
         const auto t0 = Clock::now();
-        Captured c = run_capture(argv);
+        Captured c = run_capture(argv, limits);
+        explain_stop(c, "local zfs " + (argv.size() > 1 ? argv[1] : std::string()), limits);
         trace("local: " + display(argv), t0, c.status);
         return c;
     }
@@ -143,6 +174,12 @@ class Runner {
     // Build-check-send one remote command. In a dry run, commands that change something are
     // printed instead (each one still went through the grammar check).
     std::optional<Captured> remote(const grammar::Invocation& inv, bool changes) {
+        // Every answer is small except the listing, whose size the configuration bounds.
+        const CaptureLimits small{1 << 20, 0, static_cast<double>(job_.stall_timeout)};
+        return remote(inv, changes, small);
+    }
+    std::optional<Captured> remote(const grammar::Invocation& inv, bool changes,
+                                   const CaptureLimits& limits) {
         const Rendered r = checked_render(inv);
         if (!r.ok()) {
             error_line("internal error: " + r.error);
@@ -151,10 +188,11 @@ class Runner {
         }
         if (opt_.dry_run && changes) {
             std::fprintf(stdout, "remote: %s\n", r.text->c_str());
-            return Captured{0, "", ""};
+            return Captured{0, "", "", Captured::Stopped::no};
         }
         const auto t0 = Clock::now();
-        Captured c = run_remote(master_, *r.text);
+        Captured c = run_remote(master_, *r.text, limits);
+        explain_stop(c, "the source's answer", limits);
         trace("remote: " + *r.text, t0, c.status);
         return c;
     }
@@ -162,7 +200,7 @@ class Runner {
     Captured local(const Argv& argv, bool changes) {
         if (opt_.dry_run && changes) {
             std::fprintf(stdout, "local: %s\n", display(argv).c_str());
-            return Captured{0, "", ""};
+            return Captured{0, "", "", Captured::Stopped::no};
         }
         return timed_capture(argv);
     }
@@ -232,6 +270,11 @@ class Runner {
     // The steps of a job, in order. Each returns the job's exit code when the job cannot go on.
     int run_inner() {
         if (g_signal) return 128 + g_signal;
+        // One run per target; a dry run changes nothing and so takes no lock (it must never
+        // make a real run fail).
+        if (!opt_.dry_run)
+            if (const std::string e = lock_.acquire(job_.state_dir, job_.target); !e.empty())
+                return job_failed(e);
         std::optional<Inventory> target;
         if (const int code = connect(target); code != exit_ok) return code;
         std::optional<Inventory> source;
@@ -268,9 +311,11 @@ class Runner {
         return exit_ok;
     }
 
-    // One recursive listing of the source.
+    // One recursive listing of the source, bounded in lines and bytes.
     int list_source(std::optional<Inventory>& source) {
-        const auto listing = remote(list_inventory(job_.source), false);
+        const CaptureLimits limits{static_cast<std::size_t>(job_.max_listing_mib) << 20,
+                                   job_.max_listing_lines, static_cast<double>(job_.stall_timeout)};
+        const auto listing = remote(list_inventory(job_.source), false, limits);
         if (!listing) return exit_internal;
         if (listing->status != 0)
             return job_failed("listing " + job_.source + " on " + job_.host +
@@ -419,6 +464,17 @@ class Runner {
         return code;
     }
 
+    // The estimate comes from the source too, so the cap bounds a broken or naive source, not a
+    // determined one (the pool's space and any quota above the target do that).
+    StreamLimits stream_limits(std::uint64_t estimate) const {
+        constexpr std::uint64_t floor = 64ULL << 20;
+        StreamLimits l;
+        l.estimate = estimate;
+        l.max_bytes = job_.stream_cap_factor * std::max(estimate, floor);
+        l.stall_seconds = job_.stall_timeout;
+        return l;
+    }
+
     bool transfer(const DatasetPlan& p, DatasetResult& r, const std::set<std::string>& done) {
         for (const auto& dep : p.depends_on) {
             if (!done.contains(dep)) {
@@ -468,7 +524,8 @@ class Runner {
             }
             progress_.begin(job_.name, p.source, estimate);
             const auto t_send = Clock::now();
-            const TransferResult t = relay(master_.session(*rendered.text), recv, progress_);
+            const TransferResult t =
+                relay(master_.session(*rendered.text), recv, progress_, stream_limits(estimate));
             trace("stream " + std::to_string(t.bytes) + " bytes: " + *rendered.text + " | " +
                       display(recv),
                   t_send, t.ok ? 0 : (t.receive_status != 0 ? t.receive_status : t.send_status));

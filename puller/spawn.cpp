@@ -2,13 +2,16 @@
 // resets signals and asks to be killed with its parent; nothing there allocates.
 #include "puller/spawn.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace puller {
@@ -94,7 +97,22 @@ int wait_child(pid_t pid) {
     return -1;
 }
 
-Captured run_capture(const Argv& argv) {
+int stop_child(pid_t pid, double grace) {
+    ::kill(pid, SIGTERM);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(grace);
+    int status = 0;
+    while (std::chrono::steady_clock::now() < deadline) {
+        const pid_t r = ::waitpid(pid, &status, WNOHANG);
+        if (r == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        if (r < 0 && errno != EINTR) return -1;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ::kill(pid, SIGKILL);
+    return wait_child(pid);
+}
+
+Captured run_capture(const Argv& argv, const CaptureLimits& limits) {
+    constexpr std::size_t max_err = 64 * 1024;
     Captured c;
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0) return c;
@@ -115,27 +133,42 @@ Captured run_capture(const Argv& argv) {
     pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
     std::string* sinks[2] = {&c.out, &c.err};
     int open_fds = 2;
+    std::size_t lines = 0;
+    auto last_output = std::chrono::steady_clock::now();
     char buf[65536];
-    while (open_fds > 0) {
-        if (::poll(fds, 2, -1) < 0) {
-            if (errno == EINTR) continue; // the caller checks g_signal after we return
+    while (open_fds > 0 && c.stopped == Captured::Stopped::no) {
+        // The signal flag is checked on every pass: a run waiting here must end on SIGTERM.
+        if (g_signal != 0) {
+            c.stopped = Captured::Stopped::signal;
             break;
         }
+        if (::poll(fds, 2, 200) < 0 && errno != EINTR) break;
+        const auto now = std::chrono::steady_clock::now();
         for (int i = 0; i < 2; ++i) {
             if (fds[i].fd < 0 || fds[i].revents == 0) continue;
             const ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
             if (n > 0) {
+                last_output = now;
                 sinks[i]->append(buf, static_cast<std::size_t>(n));
+                if (i == 1 && c.err.size() > max_err) c.err.erase(0, c.err.size() - max_err);
+                if (i == 0) lines += static_cast<std::size_t>(std::count(buf, buf + n, '\n'));
             } else if (n == 0 || errno != EINTR) {
                 ::close(fds[i].fd);
                 fds[i].fd = -1;
                 --open_fds;
             }
         }
+        if (limits.max_out != 0 && c.out.size() > limits.max_out)
+            c.stopped = Captured::Stopped::output_limit;
+        else if (limits.max_lines != 0 && lines > limits.max_lines)
+            c.stopped = Captured::Stopped::line_limit;
+        else if (limits.stall_seconds > 0 && open_fds > 0 &&
+                 std::chrono::duration<double>(now - last_output).count() > limits.stall_seconds)
+            c.stopped = Captured::Stopped::stalled;
     }
     for (auto& f : fds)
         if (f.fd >= 0) ::close(f.fd);
-    c.status = wait_child(pid);
+    c.status = c.stopped == Captured::Stopped::no ? wait_child(pid) : stop_child(pid);
     return c;
 }
 

@@ -30,7 +30,7 @@ Argv SshMaster::common_options() const {
             "-o", "IdentityAgent=none",
             "-i", job_.ssh_key,
             "-p", std::to_string(job_.port),
-            "-o", "ConnectTimeout=30",
+            "-o", "ConnectTimeout=" + std::to_string(job_.connect_timeout),
             "-o", "ServerAliveInterval=15",
             "-o", "ServerAliveCountMax=4",
             "-o", "LogLevel=ERROR",
@@ -64,8 +64,10 @@ std::string SshMaster::begin() {
 
 std::string SshMaster::wait_ready() {
     if (pid_ < 0) return "ssh master not started";
-    // The socket appears (linked into place) only once the master is authenticated and listens.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+    // The socket appears (linked into place) only once the master is authenticated and listens;
+    // connect_timeout bounds all of it (connection, key exchange, login).
+    const auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::seconds(job_.connect_timeout);
     while (true) {
         struct stat st {};
         if (::lstat(socket_.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) return "";
@@ -82,7 +84,8 @@ std::string SshMaster::wait_ready() {
         }
         if (g_signal != 0) return "interrupted";
         if (std::chrono::steady_clock::now() > deadline)
-            return "ssh to " + job_.host + ": no connection after 90 s";
+            return "ssh to " + job_.host + ": no connection after " +
+                   std::to_string(job_.connect_timeout) + " s (connect_timeout)";
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
 }
@@ -123,8 +126,8 @@ Argv SshMaster::session(const std::string& command) {
     return argv;
 }
 
-Captured run_remote(SshMaster& master, const std::string& command) {
-    return run_capture(master.session(command));
+Captured run_remote(SshMaster& master, const std::string& command, const CaptureLimits& limits) {
+    return run_capture(master.session(command), limits);
 }
 
 } // namespace puller

@@ -44,7 +44,7 @@ class SshMaster {
     unsigned sessions_ = 0;
 };
 
-// Run one remote command to completion over the master.
-Captured run_remote(SshMaster& master, const std::string& command);
+// Run one remote command to completion over the master, within `limits`.
+Captured run_remote(SshMaster& master, const std::string& command, const CaptureLimits& limits);
 
 } // namespace puller

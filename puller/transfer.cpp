@@ -49,8 +49,10 @@ void close_fd(int& fd) {
 // reaped on every path.
 class Relay {
   public:
-    Relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress)
-        : send_argv_(send_argv), receive_argv_(receive_argv), progress_(progress) {}
+    Relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress,
+          const StreamLimits& limits)
+        : send_argv_(send_argv), receive_argv_(receive_argv), progress_(progress), limits_(limits) {
+    }
 
     TransferResult run() {
         if (!open_pipes()) {
@@ -69,7 +71,9 @@ class Relay {
     const Argv& send_argv_;
     const Argv& receive_argv_;
     Progress& progress_;
+    const StreamLimits limits_;
     TransferResult r_;
+    std::string stopped_; // why the relay stopped the stream itself (a limit), "" otherwise
     const Clock::time_point t0_ = Clock::now();
     // data: ssh -> us; feed: us -> zfs receive; serr / rerr: their stderr.
     int data_[2] = {-1, -1}, feed_[2] = {-1, -1}, serr_[2] = {-1, -1}, rerr_[2] = {-1, -1};
@@ -142,18 +146,35 @@ class Relay {
         return n;
     }
 
-    // Until the end of the stream, a signal, or the receiver going away.
+    // One line if a limit was passed, "" otherwise.
+    std::string over_limit(Clock::time_point last_moved) const {
+        if (limits_.max_bytes != 0 && r_.bytes > limits_.max_bytes)
+            return "the stream passed " + std::to_string(limits_.max_bytes) +
+                   " bytes, the cap for an estimate of " + std::to_string(limits_.estimate) +
+                   " bytes (stream_cap_factor); stopped";
+        const double idle = std::chrono::duration<double>(Clock::now() - last_moved).count();
+        if (limits_.stall_seconds > 0 && idle > limits_.stall_seconds)
+            return "the stream moved nothing for " +
+                   std::to_string(static_cast<long long>(limits_.stall_seconds)) +
+                   " s (stall_timeout); stopped";
+        return "";
+    }
+
+    // Until the end of the stream, a signal, a limit, or the receiver going away.
     void pump() {
         bool src_ready = false, dst_ready = false, use_splice = true;
+        auto last_moved = Clock::now();
         while (data_[0] >= 0) {
             if (g_signal != 0) {
                 r_.interrupted = true;
                 return;
             }
+            if (stopped_ = over_limit(last_moved); !stopped_.empty()) return;
             if (src_ready && dst_ready) {
                 const ssize_t n = move(use_splice);
                 if (n > 0) {
                     r_.bytes += static_cast<std::uint64_t>(n);
+                    last_moved = Clock::now();
                     progress_.update(r_.bytes);
                     continue;
                 }
@@ -188,7 +209,8 @@ class Relay {
     // Stop the sender first on any abnormal exit, then let zfs receive see EOF; drain both
     // stderrs until they close and reap both.
     void wind_down() {
-        const bool abnormal = r_.interrupted || receiver_gone_ || data_[0] >= 0;
+        const bool abnormal =
+            r_.interrupted || receiver_gone_ || !stopped_.empty() || data_[0] >= 0;
         if (abnormal) ::kill(spid_, SIGTERM);
         close_fd(data_[0]);
         close_fd(feed_[1]);
@@ -216,6 +238,8 @@ class Relay {
         const std::string send_why = last_line(send_err_), recv_why = last_line(recv_err_);
         if (r_.interrupted) {
             r_.error = "interrupted";
+        } else if (!stopped_.empty()) {
+            r_.error = stopped_;
         } else if (receiver_gone_ || (r_.receive_status != 0 && r_.send_status == 0)) {
             r_.error = "zfs receive failed (status " + std::to_string(r_.receive_status) + ")" +
                        (recv_why.empty() ? "" : ": " + recv_why);
@@ -233,8 +257,9 @@ class Relay {
 
 } // namespace
 
-TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress) {
-    return Relay(send_argv, receive_argv, progress).run();
+TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress,
+                     const StreamLimits& limits) {
+    return Relay(send_argv, receive_argv, progress, limits).run();
 }
 
 } // namespace puller

@@ -21,6 +21,15 @@ struct TransferResult {
     std::string error; // one line, names the side that failed first
 };
 
-TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress);
+// What the relay allows one stream: a stream that passes max_bytes, or moves nothing for
+// stall_seconds, is stopped (the sender first, so zfs receive -s keeps a resumable state).
+struct StreamLimits {
+    std::uint64_t max_bytes = 0; // 0: no limit
+    std::uint64_t estimate = 0;  // what max_bytes was computed from, for the message
+    double stall_seconds = 0;    // 0: no limit
+};
+
+TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress,
+                     const StreamLimits& limits = {});
 
 } // namespace puller

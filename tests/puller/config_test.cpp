@@ -258,3 +258,83 @@ TEST_CASE("messages: text from outside is escaped") {
     CHECK(escaped("caf\xc3\xa9 \xff") == "caf\\xc3\\xa9 \\xff");
     CHECK(progress_bar_line("tank/\x1b[2J", 1, 0, 1, 10).find('\x1b') == std::string::npos);
 }
+
+TEST_CASE("config: limits and the state directory") {
+    const std::string base = R"(
+[defaults]
+ssh_key = "/k"
+known_hosts = "/kh"
+)";
+    const ConfigResult r = parse_config(base + R"(
+state_dir = "/var/lib/pl"
+connect_timeout = 15
+stall_timeout = 120
+
+[job.a]
+source = "zb@nas:tank/a"
+target = "backup/a"
+stream_cap_factor = 3
+max_listing_lines = 5000
+max_listing_mib = 64
+
+[job.b]
+source = "zb@nas:tank/b"
+target = "backup/b"
+)");
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    const JobConfig& a = r.config->jobs.at(0);
+    CHECK(a.state_dir == "/var/lib/pl");
+    CHECK(a.connect_timeout == 15);
+    CHECK(a.stall_timeout == 120);
+    CHECK(a.stream_cap_factor == 3);
+    CHECK(a.max_listing_lines == 5000);
+    CHECK(a.max_listing_mib == 64);
+    const JobConfig& b = r.config->jobs.at(1); // the defaults
+    CHECK(b.stream_cap_factor == 10);
+    CHECK(b.max_listing_lines == 2000000);
+    CHECK(b.max_listing_mib == 256);
+    const JobConfig none;
+    CHECK(none.state_dir == "/var/lib/zfs-puller");
+    CHECK(none.connect_timeout == 60);
+    CHECK(none.stall_timeout == 600);
+
+    const std::pair<std::string, std::string> bad[] = {
+        {"state_dir = \"relative\"\n", "state_dir must be an absolute path"},
+        {"connect_timeout = 0\n", "connect_timeout"},
+        {"stall_timeout = 90000\n", "stall_timeout"},
+        {"stream_cap_factor = 0\n", "stream_cap_factor"},
+        {"max_listing_lines = 10\n", "max_listing_lines"},
+        {"max_listing_mib = 0\n", "max_listing_mib"},
+        {"stall_timeuot = 5\n", "unknown key"},
+    };
+    for (const auto& [line, fragment] : bad) {
+        const ConfigResult e =
+            parse_config(base + line + "\n[job.a]\nsource = \"zb@nas:tank/a\"\ntarget = \"b/a\"\n");
+        CHECK_FALSE(e.ok());
+        CHECK_MESSAGE(e.error.find(fragment) != std::string::npos, fragment, " not in: ", e.error);
+    }
+}
+
+TEST_CASE("cli: limits and the state directory for pull") {
+    const CliResult r = parse_cli({"pull", "zb@nas:tank/a", "backup/a", "--ssh-key", "/k",
+                                   "--known-hosts", "/kh", "--state-dir", "/s", "--connect-timeout",
+                                   "5", "--stall-timeout=7", "--stream-cap-factor", "3",
+                                   "--max-listing-lines", "5000", "--max-listing-mib", "9"});
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    CHECK(r.options->pull.state_dir == "/s");
+    CHECK(r.options->pull.connect_timeout == 5);
+    CHECK(r.options->pull.stall_timeout == 7);
+    CHECK(r.options->pull.stream_cap_factor == 3);
+    CHECK(r.options->pull.max_listing_lines == 5000);
+    CHECK(r.options->pull.max_listing_mib == 9);
+    const CliResult e = parse_cli({"pull", "zb@nas:tank/a", "backup/a", "--ssh-key", "/k",
+                                   "--known-hosts", "/kh", "--stall-timeout", "0"});
+    CHECK_FALSE(e.ok());
+    CHECK(e.error == "--stall-timeout must be 1..86400");
+    CHECK_FALSE(parse_cli({"--stall-timeout", "5"}).ok()); // pull only
+    // --help names every option (the manual page is written from it).
+    for (const char* o :
+         {"--state-dir", "--connect-timeout", "--stall-timeout", "--stream-cap-factor",
+          "--max-listing-lines", "--max-listing-mib", "--keep-target", "--runtime-dir"})
+        CHECK_MESSAGE(usage_text().find(o) != std::string::npos, o);
+}

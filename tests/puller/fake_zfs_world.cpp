@@ -533,34 +533,41 @@ int local_get(const Fake& f, const LocalArgs& a) {
     return rc;
 }
 
-// Reads the whole stream and applies every substream as a received snapshot, as zfs receive
-// would: the dataset part after the stream's first dataset is appended to the target.
-int local_receive(const Fake& f, const LocalArgs& a) {
-    std::string stream;
+// Reads `n` bytes of stdin into `out` (or skips them with out == nullptr); false at the end.
+bool read_exactly(std::size_t n, std::string* out, std::uint64_t& total) {
     char buf[65536];
-    ssize_t n;
-    while ((n = ::read(0, buf, sizeof buf)) > 0)
-        stream.append(buf, static_cast<std::size_t>(n));
-    append_line(f.path("received.bytes"), std::to_string(stream.size()));
-    if (const std::string why = f.behaviour("recv.fail"); !why.empty()) {
-        std::fprintf(stderr, "%s\n", why.c_str());
-        return 1;
+    while (n > 0) {
+        const ssize_t got = ::read(0, buf, std::min(n, sizeof buf));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) return false;
+        if (out != nullptr) out->append(buf, static_cast<std::size_t>(got));
+        n -= static_cast<std::size_t>(got);
+        total += static_cast<std::uint64_t>(got);
     }
+    return true;
+}
+
+// Reads the whole stream, record by record, and applies every substream as a received
+// snapshot, as zfs receive would: the dataset part after the stream's first dataset is appended
+// to the target.
+int local_receive(const Fake& f, const LocalArgs& a) {
     const std::string target = a.operands.empty() ? "" : a.operands.back();
+    const bool fail = !f.behaviour("recv.fail").empty();
     auto rows = load(f.path("target.model"));
     std::string sendfs;
-    std::size_t pos = 0;
-    while (pos + record_size <= stream.size()) {
-        const std::string rec = stream.substr(pos, record_size);
-        pos += record_size;
+    std::uint64_t total = 0;
+    std::string rec;
+    while (true) {
+        rec.clear();
+        if (!read_exactly(record_size, &rec, total)) break;
         const std::uint32_t type = get32(rec, 0);
         if (type == 3) { // DRR_WRITE: skip its payload
-            pos += get64(rec, 32);
+            if (!read_exactly(get64(rec, 32), nullptr, total)) break;
             continue;
         }
         if (type != 0) continue;
-        pos += get32(rec, 4);
-        if ((get64(rec, 16) & 3) == 2) continue; // the package header
+        if (!read_exactly(get32(rec, 4), nullptr, total)) break;
+        if ((get64(rec, 16) & 3) == 2 || fail) continue; // the package header
         const std::string toname(rec.c_str() + 56);
         const std::string ds = toname.substr(0, toname.find('@'));
         if (sendfs.empty()) sendfs = ds;
@@ -583,13 +590,18 @@ int local_receive(const Fake& f, const LocalArgs& a) {
             d.createtxg = next_txg(rows);
             rows.push_back(d);
         }
-        Row s;
-        s.name = dest + toname.substr(toname.find('@'));
-        s.type = "snapshot";
-        s.guid = get64(rec, 40);
-        s.createtxg = next_txg(rows);
-        s.creation = static_cast<std::int64_t>(get64(rec, 24));
-        rows.push_back(s);
+        Row snap;
+        snap.name = dest + toname.substr(toname.find('@'));
+        snap.type = "snapshot";
+        snap.guid = get64(rec, 40);
+        snap.createtxg = next_txg(rows);
+        snap.creation = static_cast<std::int64_t>(get64(rec, 24));
+        rows.push_back(snap);
+    }
+    append_line(f.path("received.bytes"), std::to_string(total));
+    if (fail) {
+        std::fprintf(stderr, "%s\n", f.behaviour("recv.fail").c_str());
+        return 1;
     }
     save(f.path("target.model"), rows);
     return 0;
@@ -702,6 +714,7 @@ World::World() {
     fs::create_directories(dir_ + "/bin");
     fs::create_directories(dir_ + "/run");
     fs::create_directories(dir_ + "/state");
+    fs::permissions(dir_ + "/state", fs::perms::owner_all, fs::perm_options::replace);
     write_text(dir_ + "/world", "fake zfs world\n");
     for (const char* name : {"ssh", "zfs"})
         fs::create_symlink(self_exe(), dir_ + "/bin/" + name);
@@ -794,6 +807,8 @@ Argv World::pull_args(const std::string& source, const std::string& target,
            zfs(),
            "--runtime-dir",
            dir_ + "/run",
+           "--state-dir",
+           dir_ + "/state",
            "--progress",
            "none"};
     a.insert(a.end(), extra.begin(), extra.end());
@@ -804,8 +819,8 @@ std::string World::config(const std::string& jobs_text) const {
     const std::string path = dir_ + "/config.toml";
     write_text(path, "[programs]\nzfs = \"" + zfs() + "\"\nssh = \"" + ssh() +
                          "\"\n\n[defaults]\nssh_key = \"" + dir_ + "/key\"\nknown_hosts = \"" +
-                         dir_ + "/known_hosts\"\nruntime_dir = \"" + dir_ + "/run\"\n\n" +
-                         jobs_text);
+                         dir_ + "/known_hosts\"\nruntime_dir = \"" + dir_ +
+                         "/run\"\nstate_dir = \"" + dir_ + "/state\"\n\n" + jobs_text);
     ::chmod(path.c_str(), 0600);
     return path;
 }

@@ -116,6 +116,77 @@ TEST_CASE("the fakes: a first pull, then an incremental one, through the real pr
     CHECK(second.out.find("\"status\":\"transferred\"") != std::string::npos);
 }
 
+// --- 4. Limits -----------------------------------------------------------------------------------
+
+TEST_CASE("4: an endless listing is cut off with a clear error") {
+    World w;
+    two_snapshot_source(w);
+    w.set("list.mode", "endless");
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a"), 20);
+    CHECK_MESSAGE(r.status == 4, show(r));
+    CHECK(r.err.find("listing") != std::string::npos);
+    CHECK(r.seconds < 15);
+}
+
+TEST_CASE("4: SIGTERM stops a run that waits for a source that never answers") {
+    World w;
+    two_snapshot_source(w);
+    w.set("list.mode", "hang");
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a"), 10, 1);
+    CHECK_MESSAGE(r.status == 143, show(r));
+    CHECK(r.seconds < 5);
+}
+
+TEST_CASE("4: a source that never answers is given up after the stall timeout") {
+    World w;
+    two_snapshot_source(w);
+    w.set("list.mode", "hang");
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a", {"--stall-timeout", "2"}), 10);
+    CHECK_MESSAGE(r.status == 4, show(r));
+    CHECK(r.err.find("2 s") != std::string::npos);
+}
+
+TEST_CASE("4: a master that never connects is given up after the connect timeout") {
+    World w;
+    two_snapshot_source(w);
+    w.set("master.mode", "hang");
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a", {"--connect-timeout", "2"}), 10);
+    CHECK_MESSAGE(r.status == 4, show(r));
+    CHECK(r.seconds < 8);
+}
+
+TEST_CASE("4: an endless stream is stopped at the cap the estimate allows") {
+    World w;
+    two_snapshot_source(w);
+    w.set("send.mode", "endless");
+    w.set("send.estimate", "1048576");
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a"), 30);
+    CHECK_MESSAGE(r.status == 1, show(r));
+    CHECK(r.err.find("estimate") != std::string::npos);
+}
+
+TEST_CASE("4: a stream that stops moving is given up after the stall timeout") {
+    World w;
+    two_snapshot_source(w);
+    w.set("send.mode", "stall");
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a", {"--stall-timeout", "2"}), 15);
+    CHECK_MESSAGE(r.status == 1, show(r));
+    CHECK(r.seconds < 10);
+}
+
+TEST_CASE("4: a second run of the same job is refused while the first holds the lock") {
+    World w;
+    two_snapshot_source(w);
+    w.set("list.mode", "hang");
+    const auto first = w.start(w.pull_args("tank/a", "backup/a"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    const RunResult second = w.run(w.pull_args("tank/a", "backup/a"), 10);
+    CHECK_MESSAGE(second.status == 4, show(second));
+    CHECK(second.err.find("lock") != std::string::npos);
+    const RunResult r1 = w.finish(first, 10, 0.01);
+    CHECK(r1.status == 143);
+}
+
 // --- 5. Hostile names, escaped messages ----------------------------------------------------------
 
 TEST_CASE("5: a hostile name fails that job with exit 4; the other jobs still run") {

@@ -1,12 +1,18 @@
 // The relay and process helpers with ordinary programs standing in for ssh and zfs receive:
-// bytes counted, failures of either side named, a signal stops both, nobody left unreaped.
+// bytes counted, failures of either side named, a signal or a limit stops both, nobody left
+// unreaped; and the per-target lock.
 #include <doctest/doctest.h>
 
 #include <cerrno>
+#include <chrono>
+#include <filesystem>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "puller/lines.hpp"
 #include "puller/spawn.hpp"
+#include "puller/target_lock.hpp"
 #include "puller/transfer.hpp"
 
 using namespace puller;
@@ -81,4 +87,72 @@ TEST_CASE("processes: absolute paths only, fixed environment, output captured") 
     CHECK(e.out == "out\n");
     CHECK(last_line(e.err) == "err");
     CHECK(display({"/usr/sbin/zfs", "receive", "--", "a b"}) == "/usr/sbin/zfs receive -- 'a b'");
+}
+
+TEST_CASE("target lock: one holder per target; the state directory is checked") {
+    CHECK(lock_file_name("backup/nas/home") == "backup%nas%home.lock");
+    char tmpl[] = "/tmp/zfs-puller-lock.XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::string dir = std::string(tmpl) + "/state";
+    {
+        TargetLock a, b, c;
+        CHECK(a.acquire(dir, "backup/a") == ""); // creates the directory
+        const std::string held = b.acquire(dir, "backup/a");
+        CHECK(held.find("another zfs-puller run is pulling into backup/a") != std::string::npos);
+        CHECK(c.acquire(dir, "backup/b") == "");
+    }
+    TargetLock again; // released with its holder
+    CHECK(again.acquire(dir, "backup/a") == "");
+    ::chmod(dir.c_str(), 0777);
+    TargetLock open_dir;
+    CHECK(open_dir.acquire(dir, "backup/c").find("not group/world writable") != std::string::npos);
+    ::chmod(dir.c_str(), 0700);
+    const std::string link = std::string(tmpl) + "/link";
+    REQUIRE(::symlink(dir.c_str(), link.c_str()) == 0);
+    TargetLock via_link;
+    CHECK(via_link.acquire(link, "backup/d").find("cannot open the state directory") !=
+          std::string::npos);
+    std::filesystem::remove_all(tmpl);
+}
+
+TEST_CASE("run_capture: output, line and stall limits and signals stop the command") {
+    install_signal_handlers();
+    const auto t0 = std::chrono::steady_clock::now();
+    Captured c = run_capture({"/usr/bin/yes"}, {1 << 20, 0, 0});
+    CHECK(c.stopped == Captured::Stopped::output_limit);
+    CHECK(c.status != 0);
+    c = run_capture({"/usr/bin/yes"}, {0, 1000, 0});
+    CHECK(c.stopped == Captured::Stopped::line_limit);
+    c = run_capture({"/bin/sleep", "30"}, {0, 0, 0.5});
+    CHECK(c.stopped == Captured::Stopped::stalled);
+    // A child that ignores SIGTERM is killed after the grace period.
+    c = run_capture({"/bin/sh", "-c", "trap '' TERM; sleep 30"}, {0, 0, 0.3});
+    CHECK(c.stopped == Captured::Stopped::stalled);
+    g_signal = SIGTERM;
+    c = run_capture({"/bin/sleep", "30"});
+    g_signal = 0;
+    CHECK(c.stopped == Captured::Stopped::signal);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+    CHECK(no_children_left());
+    c = run_capture({"/bin/sh", "-c", "echo fine"}, {10, 1, 5});
+    CHECK(c.stopped == Captured::Stopped::no);
+    CHECK(c.out == "fine\n");
+}
+
+TEST_CASE("relay: a stream past its cap, or one that stops moving, is stopped") {
+    Progress p = quiet();
+    StreamLimits cap;
+    cap.max_bytes = 4 << 20;
+    cap.estimate = 1000;
+    const TransferResult big = relay({"/usr/bin/yes"}, {"/usr/bin/wc", "-c"}, p, cap);
+    CHECK_FALSE(big.ok);
+    CHECK(big.error.find("passed 4194304 bytes, the cap for an estimate of 1000 bytes") !=
+          std::string::npos);
+    StreamLimits stall;
+    stall.stall_seconds = 0.5;
+    const TransferResult quiet_sender =
+        relay({"/bin/sleep", "30"}, {"/usr/bin/wc", "-c"}, p, stall);
+    CHECK_FALSE(quiet_sender.ok);
+    CHECK(quiet_sender.error.find("moved nothing") != std::string::npos);
+    CHECK(no_children_left());
 }
