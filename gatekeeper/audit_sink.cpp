@@ -18,12 +18,10 @@ AuditSink::AuditSink(const policy::AuditConfig& config)
         if (fd_ < 0)
             error_ = "cannot open audit file " + *config.file + ": " + std::strerror(errno);
     }
-    if (syslog_) ::openlog("zfs-gatekeeper", LOG_PID | LOG_NDELAY, LOG_AUTHPRIV);
 }
 
 AuditSink::~AuditSink() {
     if (fd_ >= 0) ::close(fd_);
-    if (syslog_) ::closelog();
 }
 
 bool AuditSink::write(const std::string& line) {
@@ -41,7 +39,10 @@ bool AuditSink::write(const std::string& line) {
             error_ = "cannot write audit file";
         }
     }
-    if (syslog_) ::syslog(LOG_INFO, "%s", line.c_str()); // client text is never a format string
+    // Facility authpriv on every record, whatever openlog() the diagnostics logger (facility
+    // daemon, main.cpp) made: `journalctl -t zfs-gatekeeper SYSLOG_FACILITY=10` is the records
+    // alone. The first record connects to syslog, before any seccomp filter is loaded.
+    if (syslog_) ::syslog(LOG_AUTHPRIV | LOG_INFO, "%s", line.c_str()); // never a format string
     return ok;
 }
 

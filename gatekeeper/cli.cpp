@@ -13,6 +13,7 @@ const char* const usage_text =
     "       zfs-gatekeeper [--policy FILE] --check\n"
     "       zfs-gatekeeper [--policy FILE] --print-sandbox\n"
     "       zfs-gatekeeper -c '<forced command>'   (as the account's login shell)\n"
+    "       zfs-gatekeeper audit-report [FILE|-] [--since TIME|AGE] [--json] [--prometheus FILE]\n"
     "       zfs-gatekeeper --help | --version\n"
     "\n"
     "SSH forced command that runs only the zfs commands syncoid and zfs-puller send, checked\n"
@@ -30,8 +31,16 @@ const char* const usage_text =
     "                       also accept a policy file owned by the invoking user (tests only)\n"
     "  --help, --version\n"
     "\n"
+    "audit-report: sums up the audit log (FILE, - for stdin such as `journalctl -t zfs-gatekeeper\n"
+    "  SYSLOG_FACILITY=10 -o cat`; default: the policy's [audit] file) per identity and client:\n"
+    "  allowed and denied commands, sessions the sandbox killed, lines that are no valid record.\n"
+    "  --since TIME|AGE     only records from TIME (RFC 3339) or the last AGE (90m, 24h, 7d) on\n"
+    "  --json               one JSON object instead of the table\n"
+    "  --prometheus FILE    also replace FILE (atomically) with node-exporter textfile metrics\n"
+    "\n"
     "exit status: the command's status when run; 126 denied; 2 usage or policy error;\n"
-    "  --dry-run: 0 allowed, 1 denied, 2 error\n";
+    "  --dry-run: 0 allowed, 1 denied, 2 error; audit-report: 0 nothing to report,\n"
+    "  1 denials, sandbox kills or bad records in the window, 2 usage or read error\n";
 
 namespace {
 
@@ -86,6 +95,39 @@ CliResult parse_options(const std::vector<std::string>& args, std::size_t start,
     return {o, {}};
 }
 
+// audit-report's own options, after the word `audit-report`.
+CliResult parse_report_options(const std::vector<std::string>& args, Options o) {
+    o.mode = Mode::audit_report;
+    for (std::size_t i = 2; i < args.size(); ++i) {
+        const std::string& a = args[i];
+        const auto value = [&]() -> std::optional<std::string> {
+            if (i + 1 >= args.size() || args[i + 1].empty()) return std::nullopt;
+            return args[++i];
+        };
+        if (a == "--since") {
+            if (!(o.report.since = value())) return error("--since needs a time or an age");
+        } else if (a == "--prometheus") {
+            if (!(o.report.prometheus = value())) return error("--prometheus needs a file");
+        } else if (a == "--policy") {
+            const auto v = value();
+            if (!v) return error("--policy needs a file");
+            o.policy_path = *v;
+        } else if (a == "--json") {
+            o.report.json = true;
+        } else if (a == "--test-allow-own-policy") {
+            o.allow_own_policy = true;
+        } else if (a == "--help" || a == "-h") {
+            o.mode = Mode::help;
+            return {o, {}};
+        } else if ((a.starts_with("-") && a != "-") || o.report.input) {
+            return error("unknown argument '" + a + "' for audit-report");
+        } else {
+            o.report.input = a;
+        }
+    }
+    return {o, {}};
+}
+
 } // namespace
 
 CliResult parse_cli(const std::vector<std::string>& args, const char* ssh_original_command,
@@ -112,6 +154,7 @@ CliResult parse_cli(const std::vector<std::string>& args, const char* ssh_origin
         o.command = ssh_original_command;
         return parse_options(inner, 1, o, true);
     }
+    if (args.size() >= 2 && args[1] == "audit-report") return parse_report_options(args, o);
     return parse_options(args, 1, o, false);
 }
 

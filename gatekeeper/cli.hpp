@@ -8,7 +8,15 @@
 
 namespace gatekeeper {
 
-enum class Mode { serve, dry_run, check, print_sandbox, help, version };
+enum class Mode { serve, dry_run, check, print_sandbox, audit_report, help, version };
+
+// `zfs-gatekeeper audit-report [FILE|-] [--since T] [--json] [--prometheus FILE]`
+struct ReportOptions {
+    std::optional<std::string> input; // FILE, "-" for stdin; none: the policy's audit file
+    std::optional<std::string> since; // RFC 3339 time or an age ("24h"); validated in main
+    bool json = false;
+    std::optional<std::string> prometheus; // node-exporter textfile to replace
+};
 
 struct Options {
     Mode mode = Mode::serve;
@@ -17,6 +25,7 @@ struct Options {
     std::optional<std::string> command; // -c CMD (login-shell mode)
     bool allow_own_policy = false;      // --test-allow-own-policy
     bool login_shell_forced = false;    // called as `zfs-gatekeeper -c '<forced command>'`
+    ReportOptions report;               // Mode::audit_report
 };
 
 struct CliResult {

@@ -1,16 +1,21 @@
 // zfs-gatekeeper entry point: start-up hygiene, options, then one function per mode. The serve
 // path (serve()) is the forced command itself: load, parse, decide, confirm against the live
 // system, record, run, record. stdout belongs to zfs (house-style decision 6): in serve mode
-// nothing of ours is printed there except a builtin's answer.
+// nothing of ours is printed there except a builtin's answer; the client gets one short line on
+// stderr; what went wrong goes to syslog through spdlog (diagnostics()).
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <map>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/syslog_sink.h>
 #include <string>
+#include <syslog.h>
 #include <unistd.h>
 #include <vector>
 
 #include "gatekeeper/audit_record.hpp"
+#include "gatekeeper/audit_report.hpp"
 #include "gatekeeper/audit_sink.hpp"
 #include "gatekeeper/cli.hpp"
 #include "gatekeeper/live_checks_query.hpp"
@@ -19,6 +24,9 @@
 #include "gatekeeper/sandbox.hpp"
 #include "gatekeeper/supervisor.hpp"
 #include "grammar/parse.hpp"
+#include "ops/atomic_file.hpp"
+#include "ops/prometheus.hpp"
+#include "ops/time_text.hpp"
 #include "policy/decide.hpp"
 #include "policy/live_checks.hpp"
 #include "zg_config.hpp"
@@ -29,6 +37,18 @@ using namespace gatekeeper;
 
 constexpr int exit_denied = 126;
 constexpr int exit_usage = 2;
+
+// The gatekeeper's own diagnostics (a broken policy, an unusable audit sink, a stage that could
+// not start) for the administrator: syslog, facility daemon, synchronous. Never stdout (zfs's)
+// nor stderr (the client's). Made on first use: a session that goes well never builds it.
+// Audit records go to syslog too, but as facility authpriv (audit_sink.cpp), so
+// `journalctl -t zfs-gatekeeper SYSLOG_FACILITY=10` holds exactly the records.
+spdlog::logger& diagnostics() {
+    static spdlog::logger logger("zfs-gatekeeper",
+                                 std::make_shared<spdlog::sinks::syslog_sink_st>(
+                                     "zfs-gatekeeper", LOG_PID | LOG_NDELAY, LOG_DAEMON, false));
+    return logger;
+}
 
 // The one way serve() says no: a short line for the client that reveals no policy detail.
 int refuse(const char* msg) {
@@ -115,12 +135,22 @@ RunOutcome carry_out(const policy::Decision& decision, Sandbox& sandbox) {
 // denied, and logged) as the empty command.
 int serve(const Options& opt, const char* original) {
     const auto loaded = load_policy_file(opt.policy_path, opt.allow_own_policy);
-    if (!loaded.ok()) return refuse("policy error");
+    if (!loaded.ok()) {
+        diagnostics().error("refusing every command: {}", loaded.error);
+        return refuse("policy error");
+    }
     const auto& programs = loaded.policy->programs;
     const auto identity = loaded.policy->identities.find(*opt.identity);
-    if (identity == loaded.policy->identities.end()) return refuse("command not permitted");
+    if (identity == loaded.policy->identities.end()) {
+        diagnostics().error("refusing every command: no identity '{}' in {}", *opt.identity,
+                            opt.policy_path);
+        return refuse("command not permitted");
+    }
     AuditSink audit(loaded.policy->audit);
-    if (!audit.usable()) return refuse("audit log unavailable; refusing to run");
+    if (!audit.usable()) {
+        diagnostics().error("refusing to run: {}", audit.error());
+        return refuse("audit log unavailable; refusing to run");
+    }
 
     const std::string command = opt.command ? *opt.command : original ? original : "";
     const grammar::ParseResult parsed = grammar::parse_command(command);
@@ -129,12 +159,17 @@ int serve(const Options& opt, const char* original) {
     Sandbox sandbox = prepare_sandbox_for(proposed, programs);
     const policy::Decision decision =
         policy::confirm(proposed, query_live_checks(proposed, programs.at("zfs"), sandbox));
-    if (!audit.record(to_line(decision_json(ctx, command, parsed, &decision))))
+    if (!audit.record(to_line(decision_json(ctx, command, parsed, &decision)))) {
+        diagnostics().error("refusing to run: {}", audit.error());
         return refuse("audit log unavailable; refusing to run");
+    }
     if (!decision.allowed()) return refuse("command not permitted");
 
     const RunOutcome outcome = carry_out(decision, sandbox);
-    audit.record(to_line(outcome_json(outcome_context(ctx), outcome, describe_sandbox(sandbox))));
+    if (!outcome.error.empty()) diagnostics().error("{}: {}", decision.rule, outcome.error);
+    if (!audit.record(
+            to_line(outcome_json(outcome_context(ctx), outcome, describe_sandbox(sandbox)))))
+        diagnostics().error("outcome record lost: {}", audit.error());
     return outcome.exit_status;
 }
 
@@ -155,6 +190,58 @@ int dry_run(const Options& opt, const char* original) {
         "%s\n",
         to_line(decision_json(record_context(*opt.identity), command, parsed, &decision)).c_str());
     return decision.allowed() ? 0 : 1;
+}
+
+// --since: an RFC 3339 time, or an age back from `now`.
+std::optional<double> window_start(const std::string& since, double now) {
+    if (const auto t = ops::parse_rfc3339(since)) return t;
+    if (const auto age = ops::parse_age(since)) return now - *age;
+    return std::nullopt;
+}
+
+// audit-report: read the log line by line (it may be large), print the report, and replace the
+// textfile; exit 1 when the window holds anything to alert on.
+int audit_report(const Options& opt) {
+    const double now = static_cast<double>(std::time(nullptr));
+    std::optional<double> since;
+    if (opt.report.since && !(since = window_start(*opt.report.since, now)))
+        return usage_error("--since needs an RFC 3339 time or an age such as 24h or 7d");
+    std::string path = opt.report.input.value_or("");
+    if (path.empty()) {
+        const auto loaded = load_policy_file(opt.policy_path, opt.allow_own_policy);
+        if (!loaded.ok()) return usage_error(loaded.error + " (or give the audit log as FILE)");
+        if (!loaded.policy->audit.file)
+            return usage_error(
+                "the policy has no [audit] file; give the log as FILE, or - for stdin");
+        path = *loaded.policy->audit.file;
+    }
+    std::FILE* in = path == "-" ? stdin : std::fopen(path.c_str(), "re");
+    if (in == nullptr) return usage_error("cannot open " + path);
+    AuditReportBuilder builder(since);
+    char* line = nullptr;
+    std::size_t capacity = 0;
+    ssize_t n;
+    while ((n = ::getline(&line, &capacity, in)) >= 0) {
+        std::string_view text(line, static_cast<std::size_t>(n));
+        if (text.ends_with('\n')) text.remove_suffix(1);
+        builder.add_line(text);
+    }
+    std::free(line);
+    const bool read_error = std::ferror(in) != 0;
+    if (in != stdin) std::fclose(in);
+    if (read_error) return usage_error("cannot read " + path);
+    const AuditReport report = builder.finish();
+    const std::string source = path == "-" ? "stdin" : path;
+    std::fputs(
+        (opt.report.json ? render_report_json(report, source) : render_report_text(report, source))
+            .c_str(),
+        stdout);
+    if (opt.report.prometheus) {
+        const std::string error = ops::replace_file(
+            *opt.report.prometheus, ops::render_exposition(report_metrics(report, now)));
+        if (!error.empty()) return usage_error(error);
+    }
+    return report.alarming() ? 1 : 0;
 }
 
 int check_policy(const Options& opt) {
@@ -203,6 +290,8 @@ int main(int argc, char** argv) {
         return print_sandbox(opt);
     case Mode::dry_run:
         return dry_run(opt, original);
+    case Mode::audit_report:
+        return audit_report(opt);
     case Mode::serve:
         return serve(opt, original);
     }

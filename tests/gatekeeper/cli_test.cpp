@@ -76,3 +76,32 @@ TEST_CASE("login shell: client text is never read as options") {
     CHECK_FALSE(cli({"-c", "/usr/bin/zfs-gatekeeper --identity x -c 'zfs list'"}, "x").options);
     CHECK_FALSE(cli({"-c", "/usr/bin/zfs-gatekeeper"}, "x").options); // --identity required
 }
+
+TEST_CASE("audit-report takes a file or stdin, a window, JSON and a textfile") {
+    auto r = cli({"audit-report", "/var/log/zfs-gatekeeper/audit.jsonl", "--since", "24h", "--json",
+                  "--prometheus", "/var/lib/node-exporter/zfs-gatekeeper.prom"});
+    REQUIRE(r.options);
+    CHECK(r.options->mode == Mode::audit_report);
+    CHECK(r.options->report.input == "/var/log/zfs-gatekeeper/audit.jsonl");
+    CHECK(r.options->report.since == "24h");
+    CHECK(r.options->report.json);
+    CHECK(r.options->report.prometheus == "/var/lib/node-exporter/zfs-gatekeeper.prom");
+    r = cli({"audit-report", "-"});
+    REQUIRE(r.options);
+    CHECK(r.options->report.input == "-");
+    r = cli({"audit-report", "--policy", "/p.toml"});
+    REQUIRE(r.options);
+    CHECK_FALSE(r.options->report.input); // the policy's [audit] file
+    CHECK(r.options->policy_path == "/p.toml");
+    for (const auto& bad :
+         std::vector<std::vector<std::string>>{{"audit-report", "a", "b"},
+                                               {"audit-report", "--since"},
+                                               {"audit-report", "--prometheus"},
+                                               {"audit-report", "--identity", "x"},
+                                               {"audit-report", "--bogus"}}) {
+        CAPTURE(bad.size());
+        CHECK_FALSE(cli(bad).options);
+    }
+    // Never from a login-shell forced command: only --policy and --identity pass there.
+    CHECK_FALSE(cli({"-c", "zfs-gatekeeper audit-report -"}, "zfs list").options);
+}
