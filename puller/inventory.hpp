@@ -34,6 +34,7 @@ struct Dataset {
     std::vector<Point> snapshots; // ascending createtxg
     std::vector<Point> bookmarks; // ascending createtxg
     std::string resume_token;     // target side: receive_resume_token, "" if none
+    bool kind_known = true;       // false: only a partial first receive exists (no listing row)
 
     bool encrypted() const { return !encryption.empty() && encryption != "off"; }
     const Point* snapshot_named(std::string_view snap) const;

@@ -251,6 +251,7 @@ class Runner {
             if (it == target.end()) { // partial first receive: the dataset itself is hidden
                 Dataset d;
                 d.name = name;
+                d.kind_known = false;
                 d.encryption = "off";
                 it = target.emplace(name, d).first;
             }
@@ -475,6 +476,8 @@ class Runner {
         return l;
     }
 
+    // One dataset: its dependencies, the rollback a forced run asked for, each send, and the
+    // bookmark. False when the dataset did not arrive (r says why).
     bool transfer(const DatasetPlan& p, DatasetResult& r, const std::set<std::string>& done) {
         for (const auto& dep : p.depends_on) {
             if (!done.contains(dep)) {
@@ -491,53 +494,18 @@ class Runner {
                 return false;
             }
         }
-        bool first_receive = true;
-        for (const auto& step : p.sends) {
+        // The receive options follow the target's own type; a new dataset takes the type of its
+        // first stream, and every later stream must match it.
+        std::optional<DatasetKind> kind = p.target_kind;
+        for (std::size_t i = 0; i < p.sends.size(); ++i) {
             if (g_signal) {
                 r.error = "interrupted";
                 return false;
             }
-            std::uint64_t estimate = step.estimate;
-            if (step.remote_estimate) {
-                const auto c = remote(send(step, true), false);
-                if (!c) return false;
-                if (c->status ==
-                    0) { // zfs send -n prints the estimate on stdout; older zfs on stderr
-                    if (const auto e = parse_estimate(c->out + "\n" + c->err)) estimate = *e;
-                }
-            }
-            const Rendered rendered = checked_render(send(step, false));
-            if (!rendered.ok()) {
-                error_line("internal error: " + rendered.error);
-                internal_ = true;
-                return false;
-            }
-            const bool force = p.force_receive && first_receive && step.kind != Send::Kind::resume;
-            const Argv recv = receive_argv(job_.zfs, p.target, p.kind, force);
-            if (step.kind == Send::Kind::full) r.full = true;
-            first_receive = false;
-            if (opt_.dry_run) {
-                std::fprintf(stdout, "remote: %s | local: %s\n", rendered.text->c_str(),
-                             display(recv).c_str());
-                r.snapshots_sent += static_cast<unsigned>(step.brings.size());
-                continue;
-            }
-            progress_.begin(job_.name, p.source, estimate);
-            const auto t_send = Clock::now();
-            const TransferResult t =
-                relay(master_.session(*rendered.text), recv, progress_, stream_limits(estimate));
-            trace("stream " + std::to_string(t.bytes) + " bytes: " + *rendered.text + " | " +
-                      display(recv),
-                  t_send, t.ok ? 0 : (t.receive_status != 0 ? t.receive_status : t.send_status));
-            r.bytes += t.bytes;
-            r.seconds += t.seconds;
-            if (!t.ok) {
-                r.error = t.error;
-                return false;
-            }
-            r.snapshots_sent += static_cast<unsigned>(step.brings.size());
+            const Send& step = p.sends[i];
+            const bool force = p.force_receive && i == 0 && step.kind != Send::Kind::resume;
+            if (!send_one(p, step, force, kind, r)) return false;
         }
-
         if (job_.bookmark && !p.newest.empty()) {
             const auto b =
                 remote(bookmark(p.source + "@" + p.newest, p.source + "#" + p.newest), true);
@@ -545,6 +513,62 @@ class Runner {
             if (b->status != 0)
                 r.warnings.push_back("bookmark of @" + p.newest + " failed: " + last_line(b->err));
         }
+        return true;
+    }
+
+    // The size a send announces: `zfs send -nvP` for full and resumed sends (newer zfs prints it
+    // on stdout, older on stderr), the planner's sum of `written` otherwise.
+    std::optional<std::uint64_t> estimate_of(const Send& step) {
+        if (!step.remote_estimate) return step.estimate;
+        const auto c = remote(send(step, true), false);
+        if (!c) return std::nullopt;
+        if (c->status == 0)
+            if (const auto e = parse_estimate(c->out + "\n" + c->err)) return *e;
+        return std::uint64_t{0};
+    }
+
+    // One stream into zfs receive, checked record by record. False on failure (r.error) or an
+    // internal error.
+    bool send_one(const DatasetPlan& p, const Send& step, bool force,
+                  std::optional<DatasetKind>& kind, DatasetResult& r) {
+        const std::optional<std::uint64_t> estimate = estimate_of(step);
+        if (!estimate) return false;
+        const Rendered rendered = checked_render(send(step, false));
+        if (!rendered.ok()) {
+            error_line("internal error: " + rendered.error);
+            internal_ = true;
+            return false;
+        }
+        const ReceiveArgv recv{receive_argv(job_.zfs, p.target, DatasetKind::filesystem, force),
+                               receive_argv(job_.zfs, p.target, DatasetKind::volume, force)};
+        if (step.kind == Send::Kind::full) r.full = true;
+        if (opt_.dry_run) {
+            // A new dataset's type is known only from its stream: shown as the listing says.
+            const DatasetKind shown = kind.value_or(p.kind);
+            std::fprintf(
+                stdout, "remote: %s | local: %s%s\n", rendered.text->c_str(),
+                display(shown == DatasetKind::volume ? recv.volume : recv.filesystem).c_str(),
+                kind ? "" : "  (new dataset: options for the type its stream carries)");
+            r.snapshots_sent += static_cast<unsigned>(step.brings.size());
+            return true;
+        }
+        const StreamExpect expect{p.source, kind, step.from_guid};
+        progress_.begin(job_.name, p.source, *estimate);
+        const auto t_send = Clock::now();
+        const TransferResult t = relay(master_.session(*rendered.text), recv, expect, progress_,
+                                       stream_limits(*estimate));
+        const Argv& used = t.kind == DatasetKind::volume ? recv.volume : recv.filesystem;
+        trace("stream " + std::to_string(t.bytes) + " bytes: " + *rendered.text + " | " +
+                  display(used),
+              t_send, t.ok ? 0 : (t.receive_status != 0 ? t.receive_status : t.send_status));
+        r.bytes += t.bytes;
+        r.seconds += t.seconds;
+        if (!t.ok) {
+            r.error = t.error;
+            return false;
+        }
+        kind = t.kind;
+        r.snapshots_sent += static_cast<unsigned>(step.brings.size());
         return true;
     }
 

@@ -20,12 +20,15 @@ Argv exists_argv(const std::string& zfs, const std::string& dataset) {
 
 Argv receive_argv(const std::string& zfs, const std::string& target, DatasetKind kind, bool force) {
     Argv a{zfs, "receive", "-s", "-u"};
-    // Volumes have none of these properties (zfs warns about -x mountpoint and refuses -o).
+    // Volumes have none of the filesystem properties (zfs warns about -x mountpoint and refuses
+    // -o); volmode=none keeps their contents away from the host (no device node, so nothing
+    // scans partition tables or filesystems the source wrote into them).
     if (kind == DatasetKind::filesystem)
         a.insert(a.end(), {"-x", "mountpoint", "-o", "readonly=on", "-o", "canmount=noauto", "-o",
-                           "setuid=off", "-o", "exec=off", "-o", "devices=off"});
+                           "setuid=off", "-o", "exec=off", "-o", "devices=off", "-o",
+                           "sharenfs=off", "-o", "sharesmb=off"});
     else
-        a.insert(a.end(), {"-o", "readonly=on"});
+        a.insert(a.end(), {"-o", "volmode=none", "-o", "readonly=on"});
     if (force) a.push_back("-F");
     a.insert(a.end(), {"--", target});
     return a;

@@ -15,10 +15,12 @@ Argv target_listing_argv(const std::string& zfs, const std::string& target_root)
 Argv resume_tokens_argv(const std::string& zfs, const std::vector<std::string>& datasets);
 Argv exists_argv(const std::string& zfs, const std::string& dataset);
 
-// The hardened receive: resumable (-s), never mounted (-u), the source's mountpoint ignored
-// (-x mountpoint), read-only, not mounted at boot, and for filesystems no setuid, exec or
-// device nodes even if someone mounts it later; volumes get readonly=on only (they have none of
-// the others). -F only when a forced rollback asked for it.
+// The hardened receive: resumable (-s), never mounted (-u). Filesystems: the source's
+// mountpoint ignored (-x mountpoint), read-only, not mounted at boot, never shared over NFS or
+// SMB, and no setuid, exec or device nodes even if someone mounts it later. Volumes: read-only
+// and volmode=none (no device node). `kind` is the target's own type, or for a new dataset the
+// type in the stream's header, never the source's listing. -F only when a forced rollback asked
+// for it.
 Argv receive_argv(const std::string& zfs, const std::string& target, DatasetKind kind, bool force);
 
 Argv rollback_argv(const std::string& zfs, const std::string& snapshot); // zfs rollback -r -- T@S

@@ -82,6 +82,7 @@ struct Planner {
         s.kind = Send::Kind::incremental;
         s.intermediates = false;
         s.from = ds.origin;
+        s.from_guid = os->guid;
         s.to = ds.name + "@" + first.name;
         s.flags = send_flags(p.raw);
         s.estimate = first.written;
@@ -96,6 +97,7 @@ struct Planner {
         s.kind = Send::Kind::incremental;
         s.intermediates = true;
         s.from = ds.name + "@" + from.name;
+        s.from_guid = from.guid;
         s.to = ds.name + "@" + points.back().name;
         s.flags = send_flags(raw);
         for (const auto& pt : points) {
@@ -113,7 +115,9 @@ struct Planner {
         p.target = map_name(ds.name, opt.source_root, opt.target_root);
         p.kind = ds.kind;
         p.raw = opt.raw || ds.encrypted();
-        p.target_exists = target_of(p.target) != nullptr;
+        const Dataset* t = target_of(p.target);
+        p.target_exists = t != nullptr;
+        if (t != nullptr && t->kind_known) p.target_kind = t->kind;
         if (p.source != opt.source_root) {
             const std::string parent = parent_of(p.source);
             if (target_of(map_name(parent, opt.source_root, opt.target_root)) == nullptr)
@@ -133,6 +137,7 @@ struct Planner {
         Send r;
         r.kind = Send::Kind::resume;
         r.token = t.resume_token;
+        r.from_guid = tok.token->fromguid.value_or(0);
         r.to = ds.name + "@" + to->name;
         r.remote_estimate = true;
         r.brings = {to->name};
@@ -219,6 +224,7 @@ struct Planner {
         s.kind = Send::Kind::incremental;
         s.intermediates = false;
         s.from = ds.name + "#" + bm.name;
+        s.from_guid = bm.guid;
         s.to = ds.name + "@" + next->name;
         s.flags = send_flags(p.raw);
         s.estimate = next->written;

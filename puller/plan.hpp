@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,7 @@ struct Send {
     std::string from;                // "ds@snap" or "ds#bookmark" (incremental only)
     std::string to;                  // "ds@snap"
     std::string token;               // resume only
+    std::uint64_t from_guid = 0;     // guid the stream must start from (0: a full stream)
     std::string flags;               // send flags, canonical order ("Lce" or "w"); empty for -t
     bool remote_estimate = false;    // ask the source (`-nvP`) instead of summing `written`
     std::uint64_t estimate = 0;      // bytes, when !remote_estimate
@@ -44,9 +46,12 @@ enum class Action {
 };
 
 struct DatasetPlan {
-    std::string source; // "tank/home/alice"
-    std::string target; // "backup/home/alice"
-    DatasetKind kind = DatasetKind::filesystem;
+    std::string source;                         // "tank/home/alice"
+    std::string target;                         // "backup/home/alice"
+    DatasetKind kind = DatasetKind::filesystem; // what the source's listing says (display only)
+    // The target's own type from the target's listing; nothing for a new dataset (its first
+    // stream's header decides).
+    std::optional<DatasetKind> target_kind;
     Action action = Action::skip;
     std::string reason; // why skip / refuse / fail, one line
     bool target_exists = false;

@@ -1,6 +1,6 @@
-// splice(2) relay between two pipes, driven by poll(2) so both children's stderr is drained while
-// the stream flows. On a signal the sender is stopped first: `zfs receive -s` then sees a short
-// stream and keeps the resumable state, so the next run continues with `zfs send -t`.
+// The relay, driven by poll(2) so both children's stderr is drained while the stream flows. On a
+// signal or a limit the sender is stopped first: `zfs receive -s` then sees a short stream and
+// keeps the resumable state, so the next run continues with `zfs send -t`.
 #include "puller/transfer.hpp"
 
 #include <cerrno>
@@ -17,7 +17,12 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t chunk = 1 << 20;
+// A payload at least this long moves by splice; shorter ones are read with their records.
+constexpr std::uint64_t splice_min = 64 << 10;
 constexpr std::size_t max_stderr = 8192;
+// Bytes the relay may hold before zfs receive starts: a package header carries the names and
+// guids of every snapshot of the dataset (the checker bounds it at 64 MiB too).
+constexpr std::size_t max_prelude = 64 << 20;
 
 void set_nonblock(int fd) {
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
@@ -49,10 +54,10 @@ void close_fd(int& fd) {
 // reaped on every path.
 class Relay {
   public:
-    Relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress,
-          const StreamLimits& limits)
-        : send_argv_(send_argv), receive_argv_(receive_argv), progress_(progress), limits_(limits) {
-    }
+    Relay(const Argv& send_argv, const ReceiveArgv& receive, const StreamExpect& expect,
+          Progress& progress, const StreamLimits& limits)
+        : send_argv_(send_argv), receive_(receive), check_(expect), progress_(progress),
+          limits_(limits) {}
 
     TransferResult run() {
         if (!open_pipes()) {
@@ -60,8 +65,8 @@ class Relay {
             r_.error = "cannot create pipes";
             return r_;
         }
-        if (!start_children()) return r_;
-        pump();
+        if (!start_sender()) return r_;
+        if (read_prelude() && start_receiver() && write_all(prelude_)) pump();
         progress_.end(r_.bytes);
         wind_down();
         return verdict();
@@ -69,17 +74,22 @@ class Relay {
 
   private:
     const Argv& send_argv_;
-    const Argv& receive_argv_;
+    const ReceiveArgv& receive_;
+    StreamCheck check_;
     Progress& progress_;
     const StreamLimits limits_;
     TransferResult r_;
-    std::string stopped_; // why the relay stopped the stream itself (a limit), "" otherwise
     const Clock::time_point t0_ = Clock::now();
+    Clock::time_point last_moved_ = Clock::now();
     // data: ssh -> us; feed: us -> zfs receive; serr / rerr: their stderr.
     int data_[2] = {-1, -1}, feed_[2] = {-1, -1}, serr_[2] = {-1, -1}, rerr_[2] = {-1, -1};
     pid_t spid_ = -1, rpid_ = -1;
     std::string send_err_, recv_err_;
+    std::string prelude_; // checked bytes read before zfs receive started
+    std::string out_;     // checked bytes of the last read, to be written
+    std::string stopped_; // why the relay stopped the stream itself, "" otherwise
     bool receiver_gone_ = false;
+    bool use_splice_ = true;
 
     void close_all() {
         for (int* p : {data_, feed_, serr_, rerr_}) {
@@ -98,21 +108,13 @@ class Relay {
         return true;
     }
 
-    // The receiver first, so the sender's first bytes always have somewhere to go.
-    bool start_children() {
-        rpid_ = spawn(receive_argv_, feed_[0], -1, rerr_[1]);
-        spid_ = rpid_ < 0 ? -1 : spawn(send_argv_, -1, data_[1], serr_[1]);
+    bool start_sender() {
+        spid_ = spawn(send_argv_, -1, data_[1], serr_[1]);
         close_fd(data_[1]);
-        close_fd(feed_[0]);
         close_fd(serr_[1]);
-        close_fd(rerr_[1]);
-        if (rpid_ < 0 || spid_ < 0) {
-            if (rpid_ > 0) {
-                close_fd(feed_[1]);
-                wait_child(rpid_);
-            }
+        if (spid_ < 0) {
             close_all();
-            r_.error = "cannot start " + (rpid_ < 0 ? receive_argv_.front() : send_argv_.front());
+            r_.error = "cannot start " + send_argv_.front();
             return false;
         }
         for (int fd : {data_[0], feed_[1], serr_[0], rerr_[0]})
@@ -120,39 +122,17 @@ class Relay {
         return true;
     }
 
-    // Moves what is there; > 0 bytes moved, 0 at the end of the stream, -1 with errno.
-    ssize_t move(bool& use_splice) {
-        if (use_splice) {
-            const ssize_t n = ::splice(data_[0], nullptr, feed_[1], nullptr, chunk,
-                                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-            if (n >= 0 || errno != EINVAL) return n;
-            use_splice = false; // a kernel or fd type without splice: copy instead
+    // One line if a limit was passed or a signal came, "" otherwise.
+    std::string over_limit() {
+        if (g_signal != 0) {
+            r_.interrupted = true;
+            return "interrupted";
         }
-        static char buf[chunk];
-        const ssize_t n = ::read(data_[0], buf, sizeof buf);
-        if (n <= 0) return n;
-        std::size_t off = 0;
-        while (off < static_cast<std::size_t>(n)) {
-            const ssize_t w = ::write(feed_[1], buf + off, static_cast<std::size_t>(n) - off);
-            if (w > 0) {
-                off += static_cast<std::size_t>(w);
-            } else if (w < 0 && errno == EAGAIN) {
-                pollfd p{feed_[1], POLLOUT, 0};
-                ::poll(&p, 1, 1000);
-            } else if (w < 0 && errno != EINTR) {
-                return -1;
-            }
-        }
-        return n;
-    }
-
-    // One line if a limit was passed, "" otherwise.
-    std::string over_limit(Clock::time_point last_moved) const {
         if (limits_.max_bytes != 0 && r_.bytes > limits_.max_bytes)
             return "the stream passed " + std::to_string(limits_.max_bytes) +
                    " bytes, the cap for an estimate of " + std::to_string(limits_.estimate) +
                    " bytes (stream_cap_factor); stopped";
-        const double idle = std::chrono::duration<double>(Clock::now() - last_moved).count();
+        const double idle = std::chrono::duration<double>(Clock::now() - last_moved_).count();
         if (limits_.stall_seconds > 0 && idle > limits_.stall_seconds)
             return "the stream moved nothing for " +
                    std::to_string(static_cast<long long>(limits_.stall_seconds)) +
@@ -160,21 +140,94 @@ class Relay {
         return "";
     }
 
-    // Until the end of the stream, a signal, a limit, or the receiver going away.
-    void pump() {
-        bool src_ready = false, dst_ready = false, use_splice = true;
-        auto last_moved = Clock::now();
-        while (data_[0] >= 0) {
-            if (g_signal != 0) {
-                r_.interrupted = true;
-                return;
+    // Reads until the first substream's BEGIN record says what the stream is (zfs receive's
+    // options depend on it). False when the stream ended, broke a rule or a limit stopped it.
+    bool read_prelude() {
+        static char buf[chunk];
+        while (!check_.kind()) {
+            if (stopped_ = over_limit(); !stopped_.empty()) return false;
+            pollfd fds[2] = {{data_[0], POLLIN, 0}, {serr_[0], POLLIN, 0}};
+            if (::poll(fds, 2, 200) < 0 && errno != EINTR) return false;
+            if (fds[1].revents != 0) drain(serr_[0], send_err_);
+            if (fds[0].revents == 0) continue;
+            const ssize_t n = ::read(data_[0], buf, sizeof buf);
+            if (n < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+            if (n <= 0) return false; // the sender ended before its stream said what it is
+            r_.bytes += static_cast<std::uint64_t>(n);
+            last_moved_ = Clock::now();
+            check_.feed(buf, static_cast<std::size_t>(n), prelude_);
+            if (check_.failed()) return false;
+            if (prelude_.size() > max_prelude) {
+                stopped_ = "the stream's header passed " + std::to_string(max_prelude) + " bytes";
+                return false;
             }
-            if (stopped_ = over_limit(last_moved); !stopped_.empty()) return;
+        }
+        r_.kind = check_.kind();
+        return true;
+    }
+
+    bool start_receiver() {
+        const Argv& argv = *r_.kind == DatasetKind::volume ? receive_.volume : receive_.filesystem;
+        rpid_ = spawn(argv, feed_[0], -1, rerr_[1]);
+        close_fd(feed_[0]);
+        close_fd(rerr_[1]);
+        if (rpid_ < 0) {
+            stopped_ = "cannot start " + argv.front();
+            return false;
+        }
+        return true;
+    }
+
+    // Writes checked bytes to zfs receive, waiting while its pipe is full. False when it is gone.
+    bool write_all(const std::string& bytes) {
+        std::size_t off = 0;
+        while (off < bytes.size()) {
+            const ssize_t w = ::write(feed_[1], bytes.data() + off, bytes.size() - off);
+            if (w > 0) {
+                off += static_cast<std::size_t>(w);
+            } else if (w < 0 && errno == EAGAIN) {
+                pollfd p[2] = {{feed_[1], POLLOUT, 0}, {rerr_[0], POLLIN, 0}};
+                ::poll(p, 2, 1000);
+                if (p[1].revents != 0) drain(rerr_[0], recv_err_);
+            } else if (w < 0 && errno != EINTR) {
+                receiver_gone_ = true;
+                return false;
+            }
+        }
+        return true;
+    }
+
+    // Moves what is there: > 0 bytes taken from the source, 0 at the end of the stream, -1 with
+    // errno, -2 when the checker stopped the stream.
+    ssize_t move() {
+        static char buf[chunk];
+        if (use_splice_ && check_.payload_left() >= splice_min) {
+            const std::size_t want =
+                static_cast<std::size_t>(std::min<std::uint64_t>(check_.payload_left(), chunk));
+            const ssize_t n = ::splice(data_[0], nullptr, feed_[1], nullptr, want,
+                                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n > 0) check_.skip(static_cast<std::uint64_t>(n));
+            if (n >= 0 || errno != EINVAL) return n;
+            use_splice_ = false; // a kernel or fd type without splice: copy instead
+        }
+        const ssize_t n = ::read(data_[0], buf, sizeof buf);
+        if (n <= 0) return n;
+        out_.clear();
+        check_.feed(buf, static_cast<std::size_t>(n), out_);
+        if (!write_all(out_)) return -1;
+        return check_.failed() ? -2 : n;
+    }
+
+    // Until the end of the stream, a refusal, a signal, a limit, or the receiver going away.
+    void pump() {
+        bool src_ready = false, dst_ready = false;
+        while (data_[0] >= 0) {
+            if (stopped_ = over_limit(); !stopped_.empty()) return;
             if (src_ready && dst_ready) {
-                const ssize_t n = move(use_splice);
+                const ssize_t n = move();
                 if (n > 0) {
                     r_.bytes += static_cast<std::uint64_t>(n);
-                    last_moved = Clock::now();
+                    last_moved_ = Clock::now();
                     progress_.update(r_.bytes);
                     continue;
                 }
@@ -182,6 +235,7 @@ class Relay {
                     close_fd(data_[0]);
                     return;
                 }
+                if (n == -2 || receiver_gone_) return;
                 if (errno != EAGAIN && errno != EINTR) {
                     receiver_gone_ = true; // EPIPE, or any other relay error: fatal for the receive
                     return;
@@ -196,7 +250,9 @@ class Relay {
             if (pr < 0 && errno != EINTR) return;
             if (fds[0].revents != 0) src_ready = true;
             if (fds[1].revents & (POLLERR | POLLHUP)) {
-                receiver_gone_ = true;
+                // zfs receive may end as soon as it has read the last END record, before ssh
+                // closes its side: that is the end of a good stream, not a failed receive.
+                receiver_gone_ = !check_.complete();
                 return;
             }
             if (fds[1].revents & POLLOUT) dst_ready = true;
@@ -206,14 +262,21 @@ class Relay {
         }
     }
 
-    // Stop the sender first on any abnormal exit, then let zfs receive see EOF; drain both
-    // stderrs until they close and reap both.
+    // Stop the sender first unless the whole stream arrived, then let zfs receive see EOF; drain
+    // both stderrs until they close and reap both. A child that outlasts its bound (2 minutes
+    // after an abnormal end, stall_timeout after a normal one) is killed.
     void wind_down() {
         const bool abnormal =
-            r_.interrupted || receiver_gone_ || !stopped_.empty() || data_[0] >= 0;
+            !check_.complete() && (r_.interrupted || receiver_gone_ || !stopped_.empty() ||
+                                   check_.failed() || data_[0] >= 0);
         if (abnormal) ::kill(spid_, SIGTERM);
+        if (rpid_ < 0) { // zfs receive never started: nobody else holds its pipes
+            close_fd(feed_[0]);
+            close_fd(rerr_[1]);
+        }
         close_fd(data_[0]);
         close_fd(feed_[1]);
+        const double bound = abnormal ? 120 : limits_.stall_seconds;
         const auto start = Clock::now();
         bool killed = false;
         while (serr_[0] >= 0 || rerr_[0] >= 0) {
@@ -221,15 +284,16 @@ class Relay {
             ::poll(fds, 2, 500);
             if (fds[0].revents != 0) drain(serr_[0], send_err_);
             if (fds[1].revents != 0) drain(rerr_[0], recv_err_);
+            if (g_signal != 0 && !abnormal) ::kill(spid_, SIGTERM);
             const double waited = std::chrono::duration<double>(Clock::now() - start).count();
-            if (!killed && waited > 120) { // a child that ignores EOF and SIGTERM for 2 minutes
+            if (!killed && bound > 0 && waited > bound) {
                 ::kill(spid_, SIGKILL);
-                ::kill(rpid_, SIGKILL);
+                if (rpid_ > 0) ::kill(rpid_, SIGKILL);
                 killed = true;
             }
         }
         r_.send_status = wait_child(spid_);
-        r_.receive_status = wait_child(rpid_);
+        r_.receive_status = rpid_ > 0 ? wait_child(rpid_) : -1;
         r_.seconds = std::chrono::duration<double>(Clock::now() - t0_).count();
     }
 
@@ -238,8 +302,15 @@ class Relay {
         const std::string send_why = last_line(send_err_), recv_why = last_line(recv_err_);
         if (r_.interrupted) {
             r_.error = "interrupted";
+        } else if (check_.failed()) {
+            r_.error = check_.error();
         } else if (!stopped_.empty()) {
             r_.error = stopped_;
+        } else if (rpid_ < 0 && r_.send_status != 0) {
+            r_.error = "remote send failed (status " + std::to_string(r_.send_status) + ")" +
+                       (send_why.empty() ? "" : ": " + send_why);
+        } else if (rpid_ < 0) {
+            r_.error = "the source sent no zfs send stream";
         } else if (receiver_gone_ || (r_.receive_status != 0 && r_.send_status == 0)) {
             r_.error = "zfs receive failed (status " + std::to_string(r_.receive_status) + ")" +
                        (recv_why.empty() ? "" : ": " + recv_why);
@@ -248,6 +319,8 @@ class Relay {
                        (send_why.empty() ? "" : ": " + send_why);
             if (r_.receive_status != 0 && !recv_why.empty())
                 r_.error += "; zfs receive: " + recv_why;
+        } else if (!check_.complete()) {
+            r_.error = "the source's stream ended before its last record";
         }
         r_.ok = r_.error.empty() && r_.send_status == 0 && r_.receive_status == 0;
         if (!r_.ok && r_.error.empty()) r_.error = "transfer failed";
@@ -257,9 +330,9 @@ class Relay {
 
 } // namespace
 
-TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress,
-                     const StreamLimits& limits) {
-    return Relay(send_argv, receive_argv, progress, limits).run();
+TransferResult relay(const Argv& send_argv, const ReceiveArgv& receive, const StreamExpect& expect,
+                     Progress& progress, const StreamLimits& limits) {
+    return Relay(send_argv, receive, expect, progress, limits).run();
 }
 
 } // namespace puller

@@ -1,12 +1,17 @@
-// The data path of one send: ssh's stdout -> the puller (counts bytes, moves them with splice(2)
-// through 1 MiB pipes, no copy into user space) -> `zfs receive`'s stdin. Either side failing
-// stops the other; both are always reaped.
+// The data path of one send: ssh's stdout -> the puller -> `zfs receive`'s stdin. The puller
+// reads the stream's records as they pass (puller/send_stream.hpp) and stops it at the first one
+// it did not ask for; payloads move with splice(2) through 1 MiB pipes where they are large, so
+// most bytes are not copied through user space. zfs receive starts only once the stream's type
+// is known, with the options for that type. Either side failing stops the other; both are
+// always reaped.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "puller/progress.hpp"
+#include "puller/send_stream.hpp"
 #include "puller/spawn.hpp"
 
 namespace puller {
@@ -18,7 +23,8 @@ struct TransferResult {
     double seconds = 0;
     int send_status = -1; // the ssh session's exit status (the remote zfs send's)
     int receive_status = -1;
-    std::string error; // one line, names the side that failed first
+    std::optional<DatasetKind> kind; // the stream's type, once its first substream was read
+    std::string error;               // one line, names the side that failed first
 };
 
 // What the relay allows one stream: a stream that passes max_bytes, or moves nothing for
@@ -29,7 +35,13 @@ struct StreamLimits {
     double stall_seconds = 0;    // 0: no limit
 };
 
-TransferResult relay(const Argv& send_argv, const Argv& receive_argv, Progress& progress,
-                     const StreamLimits& limits = {});
+// zfs receive's argv for each type of stream (their options differ).
+struct ReceiveArgv {
+    Argv filesystem;
+    Argv volume;
+};
+
+TransferResult relay(const Argv& send_argv, const ReceiveArgv& receive, const StreamExpect& expect,
+                     Progress& progress, const StreamLimits& limits = {});
 
 } // namespace puller

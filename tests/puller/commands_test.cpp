@@ -269,12 +269,31 @@ TEST_CASE("estimate parsing reads the last size line") {
 
 TEST_CASE("local receive is hardened; -F only when forced") {
     const Argv fsr = receive_argv("/usr/sbin/zfs", "backup/a", DatasetKind::filesystem, false);
-    CHECK(fsr == Argv{"/usr/sbin/zfs", "receive", "-s", "-u", "-x", "mountpoint", "-o",
-                      "readonly=on", "-o", "canmount=noauto", "-o", "setuid=off", "-o", "exec=off",
-                      "-o", "devices=off", "--", "backup/a"});
+    CHECK(fsr == Argv{"/usr/sbin/zfs",
+                      "receive",
+                      "-s",
+                      "-u",
+                      "-x",
+                      "mountpoint",
+                      "-o",
+                      "readonly=on",
+                      "-o",
+                      "canmount=noauto",
+                      "-o",
+                      "setuid=off",
+                      "-o",
+                      "exec=off",
+                      "-o",
+                      "devices=off",
+                      "-o",
+                      "sharenfs=off",
+                      "-o",
+                      "sharesmb=off",
+                      "--",
+                      "backup/a"});
     const Argv volr = receive_argv("/usr/sbin/zfs", "backup/v", DatasetKind::volume, true);
-    CHECK(volr == Argv{"/usr/sbin/zfs", "receive", "-s", "-u", "-o", "readonly=on", "-F", "--",
-                       "backup/v"});
+    CHECK(volr == Argv{"/usr/sbin/zfs", "receive", "-s", "-u", "-o", "volmode=none", "-o",
+                       "readonly=on", "-F", "--", "backup/v"});
     CHECK(std::find(fsr.begin(), fsr.end(), "-F") == fsr.end());
 }
 

@@ -39,6 +39,7 @@
 
 #include "grammar/parse.hpp"
 #include "puller/app.hpp"
+#include "tests/puller/stream_records.hpp"
 
 namespace fake_world {
 namespace {
@@ -46,8 +47,8 @@ namespace {
 namespace fs = std::filesystem;
 using grammar::Invocation;
 
-constexpr std::size_t record_size = 312;
-constexpr std::uint64_t backup_magic = 0x2F5bacbacULL;
+namespace sr = stream_records;
+using sr::record_size;
 
 std::string read_text(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -153,12 +154,6 @@ std::vector<Row> snapshots_of(const std::vector<Row>& rows, const std::string& d
     return out;
 }
 
-void put64(std::string& rec, std::size_t off, std::uint64_t v) {
-    std::memcpy(rec.data() + off, &v, 8);
-}
-void put32(std::string& rec, std::size_t off, std::uint32_t v) {
-    std::memcpy(rec.data() + off, &v, 4);
-}
 std::uint64_t get64(const std::string& rec, std::size_t off) {
     std::uint64_t v = 0;
     std::memcpy(&v, rec.data() + off, 8);
@@ -301,13 +296,6 @@ int remote_destroy(const Fake& f, const Invocation& inv) {
     return 0;
 }
 
-// One substream: BEGIN, a write of `payload` bytes, END.
-std::string substream(const std::string& toname, bool volume, std::uint64_t toguid,
-                      std::uint64_t fromguid, std::int64_t creation, std::uint64_t payload) {
-    return begin_record(toname, volume, toguid, fromguid, creation) + write_record(payload) +
-           std::string(payload, 'x') + end_record(toguid);
-}
-
 int remote_send(const Fake& f, const grammar::ZfsSend& s) {
     const auto rows = load(f.path("source.model"));
     if (s.estimate) {
@@ -351,13 +339,12 @@ int remote_send(const Fake& f, const grammar::ZfsSend& s) {
     const std::string stream_ds = mode == "other-dataset" ? dataset + "-other" : dataset;
 
     if (mode == "stall" || mode == "endless") {
-        if (!write_all(1, begin_record(to_name, volume, to->guid, fromguid, to->creation)))
-            return 1;
+        if (!write_all(1, sr::begin(to_name, volume, to->guid, fromguid, to->creation))) return 1;
         if (mode == "stall") {
             ::sleep(3600);
             return 1;
         }
-        const std::string block = write_record(1 << 16) + std::string(1 << 16, 'e');
+        const std::string block = sr::write(1 << 16) + std::string(1 << 16, 'e');
         while (write_all(1, block)) {
         }
         return 1;
@@ -365,24 +352,24 @@ int remote_send(const Fake& f, const grammar::ZfsSend& s) {
 
     std::string out;
     if (!intermediates && mode != "child") {
-        out = substream(stream_ds + to_name.substr(dataset.size()), volume, to->guid, fromguid,
-                        creation(*to), 1000);
+        out = sr::substream(stream_ds + to_name.substr(dataset.size()), volume, to->guid, fromguid,
+                            1000, creation(*to));
     } else {
         // A package, as zfs send -I (and -R) writes it: compound BEGIN, END, substreams, END.
-        out = begin_record(to_name, false, 0, 0, 0, true) + end_record(0);
+        out = sr::begin(to_name, false, 0, 0, 0, true) + sr::end(0);
         const Row* from = from_name.empty() ? nullptr : find(rows, from_name);
         std::uint64_t prev = fromguid;
         for (const auto& snap : snaps) {
             if (from != nullptr && snap.createtxg <= from->createtxg) continue;
             if (snap.createtxg > to->createtxg) break;
             if (!intermediates && snap.name != to_name) continue;
-            out += substream(stream_ds + snap.name.substr(dataset.size()), volume, snap.guid, prev,
-                             creation(snap), 1000);
+            out += sr::substream(stream_ds + snap.name.substr(dataset.size()), volume, snap.guid,
+                                 prev, 1000, creation(snap));
             prev = snap.guid;
         }
         if (mode == "child")
-            out += substream(dataset + "/evil@x", false, 777777, 0, to->creation, 1000);
-        out += end_record(0);
+            out += sr::substream(dataset + "/evil@x", false, 777777, 0, 1000, to->creation);
+        out += sr::end(0);
     }
     return write_all(1, out) ? 0 : 1;
 }
@@ -585,7 +572,7 @@ int local_receive(const Fake& f, const LocalArgs& a) {
         if (find(rows, dest) == nullptr) {
             Row d;
             d.name = dest;
-            d.type = get32(rec, 32) == 1 ? "volume" : "filesystem";
+            d.type = get32(rec, 32) == 3 ? "volume" : "filesystem"; // DMU_OST_ZVOL
             d.guid = next_guid(rows);
             d.createtxg = next_txg(rows);
             rows.push_back(d);
@@ -670,39 +657,6 @@ std::string self_exe() {
 }
 
 } // namespace
-
-// ---------------------------------------------------------------------------------------------
-// Stream records (include/sys/zfs_ioctl.h: dmu_replay_record_t, 312 bytes).
-
-std::string begin_record(const std::string& toname, bool volume, std::uint64_t toguid,
-                         std::uint64_t fromguid, std::int64_t creation, bool compound,
-                         std::uint32_t payload) {
-    std::string rec(record_size, '\0');
-    put32(rec, 0, 0); // DRR_BEGIN
-    put32(rec, 4, payload);
-    put64(rec, 8, backup_magic);
-    put64(rec, 16, compound ? 2 : 1); // header type in the low two bits of drr_versioninfo
-    put64(rec, 24, static_cast<std::uint64_t>(creation));
-    put32(rec, 32, compound ? 0 : (volume ? 1 : 2)); // DMU_OST_ZVOL / DMU_OST_ZFS
-    put64(rec, 40, toguid);
-    put64(rec, 48, fromguid);
-    std::memcpy(rec.data() + 56, toname.data(), std::min<std::size_t>(toname.size(), 255));
-    return rec;
-}
-
-std::string end_record(std::uint64_t toguid) {
-    std::string rec(record_size, '\0');
-    put32(rec, 0, 5); // DRR_END
-    put64(rec, 40, toguid);
-    return rec;
-}
-
-std::string write_record(std::uint64_t bytes) {
-    std::string rec(record_size, '\0');
-    put32(rec, 0, 3);      // DRR_WRITE
-    put64(rec, 32, bytes); // drr_logical_size; drr_compressiontype 0: the payload is this long
-    return rec;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The test side.

@@ -91,13 +91,6 @@ class World {
     std::string dir_;
 };
 
-// Builds a DRR_BEGIN record (312 bytes) the way zfs send writes it on a little-endian host.
-std::string begin_record(const std::string& toname, bool volume, std::uint64_t toguid,
-                         std::uint64_t fromguid, std::int64_t creation, bool compound = false,
-                         std::uint32_t payload = 0);
-std::string end_record(std::uint64_t toguid);
-std::string write_record(std::uint64_t bytes); // DRR_WRITE with `bytes` of payload following
-
 // In main(): when this binary was started as the fake `ssh` or `zfs`, acts as it and returns
 // the exit status; otherwise nothing (run the tests).
 std::optional<int> dispatch(int argc, char** argv);

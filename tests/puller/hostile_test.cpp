@@ -116,6 +116,99 @@ TEST_CASE("the fakes: a first pull, then an incremental one, through the real pr
     CHECK(second.out.find("\"status\":\"transferred\"") != std::string::npos);
 }
 
+// --- 1. The receive hardening comes from the target, never from the source's listing ---------
+
+namespace {
+
+const char* const filesystem_overrides[] = {"readonly=on", "canmount=noauto", "setuid=off",
+                                            "exec=off",    "devices=off",     "sharenfs=off",
+                                            "sharesmb=off"};
+
+void check_filesystem_receive(const Argv& r) {
+    CHECK(has(r, "-u"));
+    CHECK(has(r, "-x"));
+    CHECK(has(r, "mountpoint"));
+    for (const char* o : filesystem_overrides)
+        CHECK_MESSAGE(has(r, o), o, " missing");
+}
+
+} // namespace
+
+TEST_CASE("1: a filesystem listed as a volume still gets every filesystem override") {
+    World w;
+    two_snapshot_source(w);
+    w.set("list.type.tank/a", "volume");
+
+    SUBCASE("into an existing filesystem target") {
+        w.add_target(filesystem("backup/a", 600, 30));
+        w.add_target(snapshot("backup/a@s1", 11, 31));
+        const RunResult r = w.run(w.pull_args("tank/a", "backup/a"));
+        CHECK_MESSAGE(r.status == 0, show(r));
+        const auto rx = receives(w);
+        REQUIRE(rx.size() == 1);
+        check_filesystem_receive(rx[0]);
+    }
+    SUBCASE("into a new dataset: the stream's type decides") {
+        const RunResult r = w.run(w.pull_args("tank/a", "backup/a"));
+        CHECK_MESSAGE(r.status == 0, show(r));
+        const auto rx = receives(w);
+        REQUIRE(rx.size() == 2);
+        for (const auto& a : rx)
+            check_filesystem_receive(a);
+    }
+}
+
+TEST_CASE("1: a volume is received with volmode=none and readonly=on") {
+    World w;
+    Row v = filesystem("tank/v", 1, 5, 4096);
+    v.type = "volume";
+    w.add_source(v);
+    w.add_source(snapshot("tank/v@s1", 11, 10));
+    w.add_target(filesystem("backup", 500, 2));
+    const RunResult r = w.run(w.pull_args("tank/v", "backup/v"));
+    CHECK_MESSAGE(r.status == 0, show(r));
+    const auto rx = receives(w);
+    REQUIRE(rx.size() == 2);
+    for (const auto& a : rx) {
+        CHECK(has(a, "volmode=none"));
+        CHECK(has(a, "readonly=on"));
+        CHECK_FALSE(has(a, "canmount=noauto")); // zfs refuses filesystem properties on volumes
+    }
+    CHECK(w.target_snapshots("backup/v").size() == 2);
+}
+
+TEST_CASE("1: a stream whose type contradicts the target is refused before zfs receive sees it") {
+    World w;
+    two_snapshot_source(w);
+    w.add_target(filesystem("backup/a", 600, 30));
+    w.add_target(snapshot("backup/a@s1", 11, 31));
+    w.set("send.type", "volume");
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a"));
+    CHECK_MESSAGE(r.status == 1, show(r));
+    CHECK(w.target_snapshots("backup/a") == std::vector<std::string>{"s1"});
+    CHECK(r.err.find("volume") != std::string::npos);
+}
+
+TEST_CASE("1: a stream that would create other datasets is stopped before them") {
+    World w;
+    two_snapshot_source(w);
+
+    SUBCASE("a child, as in a replication (-R) stream") {
+        w.set("send.mode", "child");
+        const RunResult r = w.run(w.pull_args("tank/a", "backup/a"));
+        CHECK_MESSAGE(r.status == 1, show(r));
+        for (const auto& row : w.target())
+            CHECK_MESSAGE(row.name.find("evil") == std::string::npos, row.name, " was created");
+        CHECK(r.err.find("tank/a/evil") != std::string::npos);
+    }
+    SUBCASE("a stream of another dataset") {
+        w.set("send.mode", "other-dataset");
+        const RunResult r = w.run(w.pull_args("tank/a", "backup/a"));
+        CHECK_MESSAGE(r.status == 1, show(r));
+        CHECK(w.target_snapshots("backup/a").empty());
+    }
+}
+
 // --- 4. Limits -----------------------------------------------------------------------------------
 
 TEST_CASE("4: an endless listing is cut off with a clear error") {

@@ -165,6 +165,7 @@ TEST_CASE("recursive with a clone: origin before clone, clone-aware -i from the 
     REQUIRE(clone.sends.size() == 2);
     CHECK_FALSE(clone.sends[0].intermediates);
     CHECK(clone.sends[0].from == "tank/data/z@base");
+    CHECK(clone.sends[0].from_guid == 21);
     CHECK(clone.sends[0].to == "tank/data/a@c1");
     CHECK(clone.sends[1].from == "tank/data/a@c1");
     // It needs its parent's target and its origin's snapshot from this run.
@@ -213,6 +214,7 @@ TEST_CASE("resume: -t TOKEN first, then -I from the snapshot it completes") {
     REQUIRE(p.sends.size() == 2);
     CHECK(p.sends[0].kind == Send::Kind::resume);
     CHECK(p.sends[0].token == token);
+    CHECK(p.sends[0].from_guid == 11); // the token's fromguid
     CHECK(p.sends[0].flags.empty());
     CHECK(p.sends[0].remote_estimate);
     CHECK(p.sends[1].from == "tank/a@s2");
@@ -323,6 +325,26 @@ TEST_CASE("raw sends for encrypted datasets or raw = true; volumes keep their ki
     o.raw = true;
     for (const auto& d : make_plan(inventory(src), {}, o).datasets)
         CHECK(d.sends.at(0).flags == "w");
+}
+
+TEST_CASE("each send says which guid its stream must start from; the target's type is its own") {
+    // The target is a filesystem whatever the listing claims; a new dataset has no type yet.
+    const std::string src = row("tank/a", "volume", 1, 5, "-", "off", "10") +
+                            snap("tank/a@s1", 11, 10) + snap("tank/a@s2", 12, 20) +
+                            bm("tank/a#b0", 9, 8);
+    const Inventory dst = inventory(fs("backup/a", 50, 100) + snap("backup/a@s1", 11, 110));
+    const auto& inc = only(make_plan(inventory(src), dst, opts()));
+    CHECK(inc.kind == DatasetKind::volume); // what the listing says
+    CHECK(inc.target_kind == DatasetKind::filesystem);
+    CHECK(inc.sends.at(0).from_guid == 11);
+
+    const auto& first = only(make_plan(inventory(src), {}, opts()));
+    CHECK_FALSE(first.target_kind);
+    CHECK(first.sends.at(0).from_guid == 0);  // full
+    CHECK(first.sends.at(1).from_guid == 11); // -I from the first snapshot
+
+    const Inventory from_bm = inventory(fs("backup/a", 50, 100) + snap("backup/a@b0", 9, 90));
+    CHECK(only(make_plan(inventory(src), from_bm, opts())).sends.at(0).from_guid == 9);
 }
 
 TEST_CASE("a SYNC snapshot name without the prefix is a planning error") {
