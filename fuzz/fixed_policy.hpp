@@ -1,7 +1,7 @@
 // The policy the command, resume-token and audit harnesses decide under: the corpus policy of
-// tests/support.hpp (identities `corpus` and `direct`, both syncoid-pull) plus a `puller`
-// identity and a read-only, raw-only one, so every preset rule meets fuzzed input. Fuzz code
-// only.
+// tests/support.hpp (identities `corpus` and `direct`, both syncoid-pull, and `restore`) plus a
+// `puller` identity and a read-only, raw-only one, so every preset rule meets fuzzed input.
+// Fuzz code only.
 #pragma once
 
 #include <cstdio>
@@ -29,7 +29,7 @@ raw_only = true
 tools = ["zstd"]
 )";
 
-inline constexpr const char* identity_names[] = {"corpus", "direct", "puller", "ro"};
+inline constexpr const char* identity_names[] = {"corpus", "direct", "puller", "ro", "restore"};
 
 inline const policy::Policy& fixed_policy() {
     static const policy::Policy p = [] {

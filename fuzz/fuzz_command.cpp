@@ -338,8 +338,21 @@ class StageCheck {
                 "pipeline stage uses a tool the identity does not list", grammar::tool_name(t));
         program(std::string(grammar::tool_name(t)));
     }
+    void operator()(const grammar::ZfsReceive& r) {
+        program("zfs");
+        require(id_.preset == policy::Preset::restore, "a receive for a non-restore identity");
+        fixed({"receive", "-s", "-u", "-o", "readonly=on", "-o", "canmount=noauto", "-x",
+               "mountpoint", "--"});
+        operand(r.dataset);
+        require(dataset_ok(r.dataset), "receive target charset", r.dataset);
+        require(r.dataset.rfind('/') != std::string::npos &&
+                    r.dataset.substr(0, r.dataset.rfind('/')) == id_.restore_root,
+                "receive target is not a direct child of restore_root", r.dataset);
+        end();
+    }
     void changes_snapshots() {
         require(id_.preset != policy::Preset::read_only, "read-only identity changes snapshots");
+        require(id_.preset != policy::Preset::restore, "restore identity changes snapshots");
     }
     void builtin_in_argv() {
         fuzz::violated("builtin stage has an argv", argv_.empty() ? "" : argv_[0]);
@@ -383,6 +396,21 @@ void check_allowed(const policy::Policy& pol, const policy::IdentityPolicy& id,
             for (const auto& stage : p.stages)
                 require(puller_stage(stage), "puller identity allowed a non-puller command");
     }
+    if (id.preset == policy::Preset::restore) {
+        require(!requested.sudo_stripped, "restore identity allowed a sudo command");
+        require(pipelines.size() == 1 && pipelines.front().stages.size() == 1,
+                "restore identity allowed a pipeline or chain");
+        const auto* g = std::get_if<grammar::ZfsGet>(&pipelines.front().stages.front());
+        require(std::holds_alternative<grammar::ZfsReceive>(pipelines.front().stages.front()) ||
+                    (g != nullptr && g->query == grammar::GetQuery::receive_resume_token),
+                "restore identity allowed a command outside its vocabulary");
+    }
+    // Only a receive reads the client's stdin; everything else reads /dev/null.
+    for (std::size_t p = 0; p < pipelines.size(); ++p)
+        require(d.run() == nullptr ||
+                    d.run()->plan[p].stdin_from_client ==
+                        std::holds_alternative<grammar::ZfsReceive>(pipelines[p].stages.front()),
+                "the client's stdin reaches a stage that is not a receive");
     const grammar::Command& first = pipelines.front().stages.front();
     if (is_builtin(first)) {
         require(pipelines.size() == 1 && pipelines.front().stages.size() == 1,

@@ -89,7 +89,9 @@ class Supervisor {
                 break;
             }
             PreparedStage& stage = prepared[s];
-            stage.stdin_fd = s == 0 ? devnull : prev_read;
+            // The client's stdin reaches only a receive (a restore's stream); every other first
+            // stage reads /dev/null, so nothing else ever consumes what the client sends.
+            stage.stdin_fd = s > 0 ? prev_read : pipeline.stdin_from_client ? 0 : devnull;
             stage.stdout_fd = last ? 1 : fds[1];
             stage.stderr_fd = last && pipeline.last_stderr_to_devnull ? devnull : 2;
             const pid_t pid = spawn_stage(stage);

@@ -37,6 +37,8 @@ Words get_query_words(GetQuery q) {
         return {"-H", "-t", "snapshot"};
     case GetQuery::probe_createtxg:
         return {"-H", "createtxg"};
+    case GetQuery::receive_resume_token:
+        return {"-H", "-p", "-o", "name,value", "receive_resume_token"};
     }
     return {};
 }
@@ -133,6 +135,10 @@ struct WordsVisitor {
         return {"zfs", "bookmark", "--", b.snapshot.full(), b.bookmark.full()};
     }
     Words operator()(const ZfsSend& s) const { return send_words(s); }
+    Words operator()(const ZfsReceive& r) const {
+        return {"zfs", "receive",         "-s", "-u",         "-o", "readonly=on",
+                "-o",  "canmount=noauto", "-x", "mountpoint", "--", r.dataset};
+    }
     Words operator()(const Compress& c) const {
         Words w{std::string(tool_name(c.tool))};
         if (c.level) w.push_back("-" + std::to_string(*c.level));

@@ -53,19 +53,20 @@ struct ZpoolGetFeature {
 // Every `zfs get` shape we accept, one enumerator per syncoid production. The argv words for a
 // query come from a fixed table (canonical.cpp), never from the client.
 enum class GetQuery {
-    syncoid_sync,        // get -H syncoid:sync DS
-    type,                // get -H type DS
-    recordsize,          // get -H recordsize DS
-    snapshots,           // get -Hpd 1 -t snapshot guid,creation DS
-    snapshots_txg,       // get -Hpd 1 -t snapshot guid,creation,createtxg DS (master)
-    children_typed,      // get -Hpd 1 type,guid,creation DS (2.2.0+ fallback)
-    children_typed_last, // get -Hpd 1 guid,creation,type DS (master)
-    children_typed_txg,  // get -Hpd 1 guid,creation,createtxg,type DS (master)
-    bookmarks,           // get -Hpd 1 -t bookmark guid,creation DS
-    bookmarks_txg,       // get -Hpd 1 -t bookmark guid,creation,createtxg DS (master)
-    local_properties,    // get -s local -H all DS (2.3.0+) / get all -s local -H DS (2.2.0)
-    probe_snapshot_type, // get -H -t snapshot (master probe, no operands)
-    probe_createtxg,     // get -H createtxg (master probe; run scoped, see decide.cpp)
+    syncoid_sync,         // get -H syncoid:sync DS
+    type,                 // get -H type DS
+    recordsize,           // get -H recordsize DS
+    snapshots,            // get -Hpd 1 -t snapshot guid,creation DS
+    snapshots_txg,        // get -Hpd 1 -t snapshot guid,creation,createtxg DS (master)
+    children_typed,       // get -Hpd 1 type,guid,creation DS (2.2.0+ fallback)
+    children_typed_last,  // get -Hpd 1 guid,creation,type DS (master)
+    children_typed_txg,   // get -Hpd 1 guid,creation,createtxg,type DS (master)
+    bookmarks,            // get -Hpd 1 -t bookmark guid,creation DS
+    bookmarks_txg,        // get -Hpd 1 -t bookmark guid,creation,createtxg DS (master)
+    local_properties,     // get -s local -H all DS (2.3.0+) / get all -s local -H DS (2.2.0)
+    probe_snapshot_type,  // get -H -t snapshot (master probe, no operands)
+    probe_createtxg,      // get -H createtxg (master probe; run scoped, see decide.cpp)
+    receive_resume_token, // get -H -p -o name,value receive_resume_token DS (zfs-puller restore)
 };
 
 struct ZfsGet {
@@ -109,6 +110,15 @@ struct ZfsBookmark { // zfs bookmark DS@SNAP DS#BM
     SnapshotName snapshot;
     BookmarkName bookmark;
     bool operator==(const ZfsBookmark&) const = default;
+};
+
+// --- zfs receive (zfs-puller restore) ----------------------------------------------------------
+// Always `zfs receive -s -u -o readonly=on -o canmount=noauto -x mountpoint -- DS`: resumable,
+// never mounted, read-only, not mounted at boot, the stream's mountpoint ignored. The stream is
+// the client's stdin.
+struct ZfsReceive {
+    std::string dataset;
+    bool operator==(const ZfsReceive&) const = default;
 };
 
 // --- zfs send
@@ -162,7 +172,7 @@ struct Socat { // socat - TCP:HOST:PORT,retry=N,interval=1 (2.2.0+ direct connec
 
 using Command =
     std::variant<Exit, EchoN, CommandV, ZpoolGetFeature, ZfsGet, ZfsList, ZfsSnapshot, ZfsDestroy,
-                 ZfsHold, ZfsRelease, ZfsBookmark, ZfsSend, Compress, Mbuffer, Socat>;
+                 ZfsHold, ZfsRelease, ZfsBookmark, ZfsSend, ZfsReceive, Compress, Mbuffer, Socat>;
 
 // Stages joined by `|`. `2>/dev/null` (syncoid 2.1.0, after mbuffer) silences the last stage's
 // stderr only, as in sh.

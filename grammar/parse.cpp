@@ -50,14 +50,14 @@ using selector = pegtl::parse_tree::selector<
         r::get_probe_snapshot_type, r::get_probe_createtxg, r::get_snapshots, r::get_snapshots_txg,
         r::get_children_typed, r::get_children_typed_last, r::get_children_typed_txg,
         r::get_bookmarks, r::get_bookmarks_txg, r::get_local_properties,
-        r::get_local_properties_220, r::list_recursive_origins, r::list_puller_inventory,
-        r::zfs_snapshot, r::zfs_hold, r::zfs_release, r::zfs_bookmark, r::zfs_destroy, r::zfs_send,
-        r::send_flag_letter, r::send_exclude, r::send_estimate, r::send_full, r::send_incremental,
-        r::send_intermediates, r::send_resume, r::resume_token, r::hold_tag, r::statement,
-        r::stage_lzop, r::stage_gzip, r::stage_pigz, r::stage_zstd, r::stage_zstdmt, r::stage_xz,
-        r::stage_lz4, r::level_3, r::level_9, r::level_19, r::stage_mbuffer, r::rate_value,
-        r::size_value, r::stage_socat, r::socat_host, r::socat_port, r::socat_retry,
-        r::devnull_op>>;
+        r::get_local_properties_220, r::get_receive_resume_token, r::zfs_receive,
+        r::list_recursive_origins, r::list_puller_inventory, r::zfs_snapshot, r::zfs_hold,
+        r::zfs_release, r::zfs_bookmark, r::zfs_destroy, r::zfs_send, r::send_flag_letter,
+        r::send_exclude, r::send_estimate, r::send_full, r::send_incremental, r::send_intermediates,
+        r::send_resume, r::resume_token, r::hold_tag, r::statement, r::stage_lzop, r::stage_gzip,
+        r::stage_pigz, r::stage_zstd, r::stage_zstdmt, r::stage_xz, r::stage_lz4, r::level_3,
+        r::level_9, r::level_19, r::stage_mbuffer, r::rate_value, r::size_value, r::stage_socat,
+        r::socat_host, r::socat_port, r::socat_retry, r::devnull_op>>;
 
 // Thrown only inside this file, by the builder, and caught in parse_command().
 struct build_error {
@@ -167,6 +167,7 @@ ZfsGet build_get(const Node& q) {
         {pegtl::demangle<r::get_bookmarks_txg>(), GetQuery::bookmarks_txg},
         {pegtl::demangle<r::get_local_properties>(), GetQuery::local_properties},
         {pegtl::demangle<r::get_local_properties_220>(), GetQuery::local_properties},
+        {pegtl::demangle<r::get_receive_resume_token>(), GetQuery::receive_resume_token},
     };
     for (const auto& [type, query] : table)
         if (q.type == type) return ZfsGet{query, datasets_below(q)};
@@ -228,6 +229,7 @@ Command build_zfs(const Node& n) {
     if (n.is_type<r::zfs_send>()) return build_send(n);
     if (n.is_type<r::zfs_snapshot>()) return ZfsSnapshot{snapshot_operands(n)};
     if (n.is_type<r::zfs_destroy>()) return ZfsDestroy{snapshot_of(need_child<r::snapshot_ref>(n))};
+    if (n.is_type<r::zfs_receive>()) return ZfsReceive{dataset_of(need_child<r::dataset_name>(n))};
     if (n.is_type<r::zfs_hold>())
         return ZfsHold{need_child<r::hold_tag>(n).string(), snapshot_operands(n)};
     if (n.is_type<r::zfs_release>())

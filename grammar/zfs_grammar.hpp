@@ -95,6 +95,14 @@ ZG_WORD(p_guid_creation_type, "guid,creation,type");
 ZG_WORD(p_guid_creation_txg_type, "guid,creation,createtxg,type");
 ZG_WORD(w_puller_columns, "name,type,guid,createtxg,origin,encryption,written");
 ZG_WORD(opt_p, "-p");
+ZG_WORD(opt_u, "-u");
+ZG_WORD(opt_x, "-x");
+ZG_WORD(kw_receive, "receive");
+ZG_WORD(w_name_value, "name,value");
+ZG_WORD(p_receive_resume_token, "receive_resume_token");
+ZG_WORD(w_readonly_on, "readonly=on");
+ZG_WORD(w_canmount_noauto, "canmount=noauto");
+ZG_WORD(w_mountpoint, "mountpoint");
 ZG_WORD(opt_r, "-r");
 #undef ZG_WORD
 
@@ -158,10 +166,11 @@ struct get_bookmarks : seq<opt_Hpd, one_word, opt_t, w_bookmark, p_guid_creation
 struct get_bookmarks_txg : seq<opt_Hpd, one_word, opt_t, w_bookmark, p_guid_creation_txg, opt_dashdash, dataset_word> {};  // syncoid master
 struct get_local_properties : seq<opt_s, w_local, opt_H, w_all, opt_dashdash, dataset_word> {};  // syncoid 2.3.0+ --preserve-properties
 struct get_local_properties_220 : seq<w_all, opt_s, w_local, opt_H, dataset_word> {};         // syncoid 2.2.0 --preserve-properties (options after `all`)
+struct get_receive_resume_token : seq<opt_H, opt_p, opt_o, w_name_value, p_receive_resume_token, opt_dashdash, dataset_word> {}; // zfs-puller restore
 struct get_query : sor<get_syncoid_sync, get_type, get_recordsize, get_probe_snapshot_type, get_probe_createtxg,
                        get_snapshots, get_snapshots_txg, get_children_typed, get_children_typed_last,
                        get_children_typed_txg, get_bookmarks, get_bookmarks_txg, get_local_properties,
-                       get_local_properties_220> {};
+                       get_local_properties_220, get_receive_resume_token> {};
 struct zfs_get : if_must<kw_get, get_query> {};
 
 // --- zfs list (zfs(8) list) -------------------------------------------------------------------------
@@ -191,7 +200,11 @@ struct send_full : seq<opt_dashdash, snapshot_word> {};
 struct send_source : sor<send_resume, send_incremental, send_full> {};
 struct zfs_send : if_must<kw_send, star<send_option>, opt<send_estimate>, send_source> {};
 
-struct zfs_subcommand : sor<zfs_get, zfs_list, zfs_snapshot, zfs_hold, zfs_release, zfs_bookmark, zfs_destroy, zfs_send> {};
+// --- zfs receive (zfs(8) receive; zfs-puller restore): exactly one form, resumable, never
+// mounted, read-only, not mounted at boot, the stream's mountpoint ignored; no -F, -d, -e ----------
+struct zfs_receive : if_must<kw_receive, opt_s, opt_u, opt_o, w_readonly_on, opt_o, w_canmount_noauto, opt_x, w_mountpoint, opt_dashdash, dataset_word> {};
+
+struct zfs_subcommand : sor<zfs_get, zfs_list, zfs_snapshot, zfs_hold, zfs_release, zfs_bookmark, zfs_destroy, zfs_send, zfs_receive> {};
 struct zfs_command : if_must<kw_zfs, zfs_subcommand> {};
 struct sudo_prefix : opt<kw_sudo> {};                                       // stripped and recorded
 struct statement : seq<sudo_prefix, sor<zfs_command, zpool_get_feature>> {};

@@ -120,6 +120,18 @@ struct Checker {
         scope(b.snapshot.dataset, "snapshot");
         scope(b.bookmark.dataset, "bookmark");
     }
+    void operator()(const ZfsReceive& r) {
+        rule = "receive";
+        // Only a new direct child of the restore root: never the root, never a dataset inside
+        // an earlier restore. Whether it exists is for the live system to say.
+        const auto slash = r.dataset.rfind('/');
+        if (id.preset != Preset::restore || id.restore_root.empty() || slash == std::string::npos ||
+            r.dataset.substr(0, slash) != id.restore_root)
+            return deny("scope", "receive target '" + r.dataset +
+                                     "' is not a direct child of the identity's restore_root");
+        live_checks.emplace_back(std::in_place_type<NotAnExistingDataset>, r.dataset,
+                                 id.restore_root);
+    }
     void operator()(const ZfsSend& s) {
         rule = s.estimate ? "send.estimate" : "send";
         for (const auto& ds : s.excludes)
@@ -217,7 +229,32 @@ bool puller_vocabulary(const Command& c) {
     if (const auto* l = std::get_if<ZfsList>(&c)) return l->query == ListQuery::puller_inventory;
     return std::holds_alternative<ZfsSnapshot>(c) || std::holds_alternative<ZfsDestroy>(c) ||
            std::holds_alternative<ZfsHold>(c) || std::holds_alternative<ZfsRelease>(c) ||
-           std::holds_alternative<ZfsBookmark>(c) || std::holds_alternative<ZfsSend>(c);
+           std::holds_alternative<ZfsBookmark>(c) || std::holds_alternative<ZfsSend>(c) ||
+           std::holds_alternative<Compress>(c) || std::holds_alternative<Mbuffer>(c);
+}
+
+// The restore vocabulary: the receive, and the probe for an unfinished one. Nothing that sends
+// or changes snapshots.
+bool restore_vocabulary(const Command& c) {
+    if (const auto* g = std::get_if<ZfsGet>(&c)) return g->query == GetQuery::receive_resume_token;
+    return std::holds_alternative<ZfsReceive>(c);
+}
+
+// Why a stage is outside the identity's preset, or nothing.
+std::optional<std::string> vocabulary_denial(const Command& c, Preset preset) {
+    switch (preset) {
+    case Preset::puller:
+        if (!puller_vocabulary(c)) return "command is not part of the puller vocabulary";
+        return std::nullopt;
+    case Preset::restore:
+        if (!restore_vocabulary(c)) return "command is not part of the restore vocabulary";
+        return std::nullopt;
+    case Preset::syncoid_pull:
+    case Preset::read_only:
+        if (restore_vocabulary(c)) return "receiving is only for restore identities";
+        return std::nullopt;
+    }
+    return "unknown preset";
 }
 
 std::optional<BuiltinAnswer> builtin_answer(const Command& c, const Checker& check) {
@@ -246,6 +283,7 @@ ExecPlan exec_plan(const Invocation& effective,
     for (const auto& pipeline : effective.pipelines) {
         PipelinePlan p;
         p.last_stderr_to_devnull = pipeline.last_stderr_to_devnull;
+        p.stdin_from_client = std::holds_alternative<ZfsReceive>(pipeline.stages.front());
         for (const auto& stage : pipeline.stages) {
             Argv argv = canonical_words(stage);
             argv.front() = programs.at(argv.front());
@@ -280,16 +318,17 @@ Decision decide(const Invocation& invocation, const IdentityPolicy& identity,
 
     if (invocation.pipelines.empty() || invocation.pipelines.front().stages.empty())
         return denied(std::move(d), {"grammar", "empty invocation"});
-    if (invocation.sudo_stripped && identity.preset == Preset::puller)
-        return denied(std::move(d), {"preset", "sudo is not part of the puller vocabulary"});
+    if (invocation.sudo_stripped &&
+        (identity.preset == Preset::puller || identity.preset == Preset::restore))
+        return denied(std::move(d),
+                      {"preset", "sudo is not part of the " +
+                                     std::string(preset_name(identity.preset)) + " vocabulary"});
 
     std::string first_rule;
     for (auto& pipeline : d.effective.pipelines) {
         for (auto& stage : pipeline.stages) {
-            if (identity.preset == Preset::puller && !puller_vocabulary(stage) &&
-                !std::holds_alternative<Compress>(stage) && !std::holds_alternative<Mbuffer>(stage))
-                return denied(std::move(d),
-                              {"preset", "command is not part of the puller vocabulary"});
+            if (const auto why = vocabulary_denial(stage, identity.preset))
+                return denied(std::move(d), {"preset", *why});
             // The master probe `zfs get -H createtxg` has no operand and would list every
             // dataset on the host: it runs scoped to the identity's own datasets instead.
             if (auto* g = std::get_if<ZfsGet>(&stage);

@@ -22,6 +22,9 @@ using Argv = std::vector<std::string>;
 struct PipelinePlan {
     std::vector<Argv> stages;
     bool last_stderr_to_devnull = false; // syncoid 2.1.0's `2>/dev/null` on the last stage
+    // The first stage reads the client's stdin (zfs receive of a restore); otherwise it reads
+    // /dev/null and the client's input is never read.
+    bool stdin_from_client = false;
     bool operator==(const PipelinePlan&) const = default;
 };
 
@@ -40,7 +43,14 @@ struct GuidBelow { // a resume token's fromguid must be carried by something bel
     std::string root; // the identity's dataset that holds the token's toname
     bool operator==(const GuidBelow&) const = default;
 };
-using LiveCheck = std::variant<SnapshotHasGuid, GuidBelow>;
+// A restore never receives into a dataset that exists: the target must not be listed below the
+// restore root. (An unfinished resumable receive is not listed, so it can be resumed.)
+struct NotAnExistingDataset {
+    std::string dataset;
+    std::string root;
+    bool operator==(const NotAnExistingDataset&) const = default;
+};
+using LiveCheck = std::variant<SnapshotHasGuid, GuidBelow, NotAnExistingDataset>;
 
 struct Denied {
     std::string reason; // audit log only; the client never sees it

@@ -17,8 +17,8 @@ Argv live_check_argv(const LiveCheck& check, const std::string& zfs_path);
 
 // outputs[i] is the stdout of live_check_argv(run.live_checks[i]) when it exited 0, nullopt
 // when it failed. Returns the decision unchanged when every check holds, otherwise a denial
-// (rule "resume-token-preflight") with the first failing check's reason. Not a Run, or
-// outputs of the wrong length: returned unchanged / denied respectively.
+// with the first failing check's rule ("resume-token-preflight", "restore-target-exists")
+// and reason. Not a Run: returned unchanged; outputs of the wrong length: denied.
 Decision confirm(Decision decision, const std::vector<std::optional<std::string>>& outputs);
 
 } // namespace policy

@@ -9,6 +9,8 @@ std::string_view preset_name(Preset p) {
         return "syncoid-pull";
     case Preset::puller:
         return "puller";
+    case Preset::restore:
+        return "restore";
     case Preset::read_only:
         return "read-only";
     }
@@ -16,7 +18,7 @@ std::string_view preset_name(Preset p) {
 }
 
 std::optional<Preset> preset_from_name(std::string_view name) {
-    for (Preset p : {Preset::syncoid_pull, Preset::puller, Preset::read_only})
+    for (Preset p : {Preset::syncoid_pull, Preset::puller, Preset::read_only, Preset::restore})
         if (preset_name(p) == name) return p;
     return std::nullopt;
 }

@@ -16,6 +16,7 @@ enum class Preset {
     syncoid_pull, // everything syncoid 2.1.0..master sends when pulling
     puller,       // only what zfs-puller sends: no probes, no sudo, no pipelines
     read_only,    // syncoid's reads and sends; never creates, holds, bookmarks or destroys
+    restore,      // zfs-puller restore: only receives new datasets below restore_root
 };
 
 struct IdentityPolicy {
@@ -28,6 +29,9 @@ struct IdentityPolicy {
     std::vector<grammar::Tool> tools;            // pipeline stages it may use
     std::vector<std::string> direct_connections; // "host:port" a socat stage may connect to
     std::string mbuffer_max_memory = "16M";      // largest mbuffer -m (syncoid's default)
+    // Preset restore only: received datasets are its direct children. `datasets` is then
+    // {restore_root}, the scope of its read-only probes.
+    std::string restore_root;
     bool operator==(const IdentityPolicy&) const = default;
 };
 

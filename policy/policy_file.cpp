@@ -89,18 +89,46 @@ void load_audit(const toml::table& t, Policy& p) {
     if (const auto* n = t.get("required")) p.audit.required = get_bool(*n, "audit.required");
 }
 
+// A restore identity has its restore_root and nothing else: no key of the send presets applies,
+// and one that is set anyway (say `datasets`, meant as a limit) would be a silent no-op.
+IdentityPolicy load_restore_identity(const toml::table& t, const std::string& table,
+                                     IdentityPolicy id) {
+    for (const auto& [key, value] : t)
+        if (key.str() != "preset" && key.str() != "restore_root")
+            fail(value, "'" + std::string(key.str()) +
+                            "' does not apply to preset \"restore\" in [" + table +
+                            "] (only restore_root does)");
+    const auto* root = t.get("restore_root");
+    if (root == nullptr) fail(t, table + ": restore_root is required for preset \"restore\"");
+    id.restore_root = get_string(*root, table + ".restore_root");
+    if (!grammar::is_valid_dataset_name(id.restore_root))
+        fail(*root, table + ".restore_root: '" + id.restore_root + "' is not a valid dataset name");
+    if (id.restore_root.find('/') == std::string::npos)
+        fail(*root, table + ".restore_root must be a dataset below its pool, not the pool itself");
+    id.datasets = {id.restore_root};
+    return id;
+}
+
 IdentityPolicy load_identity(const std::string& name, const toml::node& node, const Policy& p) {
     const auto* t = node.as_table();
     if (t == nullptr) fail(node, "[identity." + name + "] must be a table");
     if (!is_identity_name(name))
         fail(node, "identity name '" + name + "' must be [A-Za-z0-9_.-]{1,64}");
     const std::string table = "identity." + name;
+    IdentityPolicy id;
+    id.name = name;
+    const auto* preset = t->get("preset");
+    if (preset == nullptr) fail(node, table + ": preset is required");
+    const auto parsed = preset_from_name(get_string(*preset, table + ".preset"));
+    if (!parsed)
+        fail(*preset, table + ".preset must be \"syncoid-pull\", \"puller\", \"read-only\" or "
+                              "\"restore\"");
+    id.preset = *parsed;
+    if (id.preset == Preset::restore) return load_restore_identity(*t, table, std::move(id));
     only_keys(*t,
               {"datasets", "preset", "snapshot_prefix", "allow_destroy", "raw_only", "tools",
                "direct_connections", "mbuffer_max_memory"},
               table);
-    IdentityPolicy id;
-    id.name = name;
 
     const auto* datasets = t->get("datasets");
     if (datasets == nullptr) fail(node, table + ": datasets is required");
@@ -109,13 +137,6 @@ IdentityPolicy load_identity(const std::string& name, const toml::node& node, co
     for (const auto& ds : id.datasets)
         if (!grammar::is_valid_dataset_name(ds))
             fail(*datasets, table + ".datasets: '" + ds + "' is not a valid dataset name");
-
-    const auto* preset = t->get("preset");
-    if (preset == nullptr) fail(node, table + ": preset is required");
-    const auto parsed = preset_from_name(get_string(*preset, table + ".preset"));
-    if (!parsed)
-        fail(*preset, table + ".preset must be \"syncoid-pull\", \"puller\" or \"read-only\"");
-    id.preset = *parsed;
 
     if (const auto* n = t->get("snapshot_prefix")) {
         id.snapshot_prefix = get_string(*n, table + ".snapshot_prefix");

@@ -23,6 +23,12 @@ std::string render_policy(const Policy& p) {
     toml::table identities;
     for (const auto& [name, id] : p.identities) {
         toml::table t;
+        if (id.preset == Preset::restore) {
+            t.insert("preset", std::string(preset_name(id.preset)));
+            t.insert("restore_root", id.restore_root);
+            identities.insert(name, std::move(t));
+            continue;
+        }
         toml::array datasets;
         for (const auto& ds : id.datasets)
             datasets.push_back(ds);

@@ -163,3 +163,43 @@ TEST_CASE("every hostile command in the reject corpus is denied with a reason at
     }
     CHECK(per_class.size() >= 30);
 }
+
+// The restore preset: every hostile restore command is denied for the restore identity, at its
+// layer; and the two commands zfs-puller restore sends are the only ones it allows.
+TEST_CASE("the restore reject corpus is denied for the restore identity") {
+    const auto policy = corpus_policy();
+    const auto corpus = reject_corpus("tests/corpus/reject-restore.txt");
+    CHECK(corpus.size() >= 50);
+    std::map<std::string, int> per_class;
+    for (const auto& r : corpus) {
+        CAPTURE(r.line_number);
+        CAPTURE(r.command);
+        ++per_class[r.attack_class];
+        const auto j = judge(policy, "restore", r.command);
+        std::string layer = "policy";
+        if (!j.parsed.ok())
+            layer = j.parsed.error.stage == grammar::ParseError::Stage::grammar ? "parse" : "lex";
+        else
+            CHECK_FALSE(j.decision.allowed());
+        CHECK(layer == r.layer);
+    }
+    CHECK(per_class.size() >= 5);
+    for (const auto& [cls, n] : per_class) {
+        CAPTURE(cls);
+        CHECK(n >= 5);
+    }
+    const auto receive = judge(policy, "restore",
+                               "zfs receive -s -u -o readonly=on -o canmount=noauto -x mountpoint "
+                               "-- tank/restore/home");
+    REQUIRE(receive.decision.allowed());
+    CHECK(receive.decision.rule == "receive");
+    const auto probe = judge(
+        policy, "restore", "zfs get -H -p -o name,value receive_resume_token -- tank/restore/home");
+    CHECK(probe.decision.allowed());
+    // No syncoid corpus line is allowed for the restore identity.
+    for (const auto& line : accept_corpus()) {
+        CAPTURE(line.command);
+        const auto j = judge(policy, "restore", line.command);
+        CHECK_FALSE((j.parsed.ok() && j.decision.allowed()));
+    }
+}

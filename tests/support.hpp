@@ -63,9 +63,9 @@ inline std::string unescape(const std::string& s) {
     return out;
 }
 
-inline std::vector<RejectLine> reject_corpus() {
+inline std::vector<RejectLine> reject_corpus(const char* file = "tests/corpus/reject.txt") {
     std::vector<RejectLine> out;
-    std::istringstream in(read_file(source_path("tests/corpus/reject.txt")));
+    std::istringstream in(read_file(source_path(file)));
     std::string line;
     int number = 0;
     while (std::getline(in, line)) {
@@ -122,6 +122,11 @@ preset = "syncoid-pull"
 allow_destroy = true
 tools = ["lzop", "mbuffer", "socat"]
 direct_connections = ["192.0.2.10:5000"]
+
+# tests/corpus/reject-restore.txt is judged under this one.
+[identity.restore]
+preset = "restore"
+restore_root = "tank/restore"
 )";
 
 inline policy::Policy corpus_policy() {

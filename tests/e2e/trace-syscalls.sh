@@ -40,6 +40,21 @@ trace() {
 }
 both() { local name=$1; shift; trace "$name" root "$@"; trace "$name" user "$@"; }
 
+# trace_receive NAME WHO SOURCE_CMD -- ZFS_RECEIVE...: a receive reading a stream on stdin (the
+# restore preset: the gatekeeper hands the client's stdin to it).
+trace_receive() {
+  local name=$1 who=$2 source=$3; shift 4
+  local f="$RAW/$name.$who.strace" rc
+  if [ "$who" = root ]; then
+    $source | as_root "$STRACE" -f -qq -e trace=all -s 256 -o "$f" "$@" | cat >/dev/null
+  else
+    $source | as_user "$STRACE" -f -qq -e trace=all -s 256 -o "$f" "$@" | cat >/dev/null
+  fi
+  rc=${PIPESTATUS[1]}
+  echo "$name $who rc=$rc" >>"$OUT/runs.txt"
+  say "$name $who rc=$rc"
+}
+
 # trace_filter NAME WHO INPUT_CMD -- TOOL...: a pipeline tool reading a stream from a pipe.
 trace_tool() {
   local name=$1 who=$2 input=$3; shift 3
@@ -111,6 +126,9 @@ if [ "$TOOLS_ONLY" = 0 ]; then
   zfs hold keep tank/data@syncoid_s9
   zfs allow -u "$USER_NAME" send,snapshot,destroy,mount,hold,release,bookmark,userprop tank
   zfs allow -u "$USER_NAME" send,snapshot,destroy,mount,hold,release,bookmark,userprop tank/recv
+  # The restore preset's receive target: what a restore identity's user is granted.
+  zfs create tank/restore
+  zfs allow -u "$USER_NAME" receive,create,mount,readonly,canmount,mountpoint tank/restore
 
   say "zpool and zfs reads"
   both zpool-get "$ZPOOL" get -o value -H feature@extensible_dataset -- tank
@@ -169,6 +187,23 @@ if [ "$TOOLS_ONLY" = 0 ]; then
   trace destroy user "$ZFS" destroy -- tank/data@syncoid_s7
   both destroy-held "$ZFS" destroy -- tank/data@syncoid_s9
   both snapshot-exists "$ZFS" snapshot -- tank/data@s1
+
+  say "zfs receive (restore) and the live checks"
+  RECV=("$ZFS" receive -s -u -o readonly=on -o canmount=noauto -x mountpoint --)
+  send_s1() { "$ZFS" send tank/data@s1; }
+  send_s1_cut() { "$ZFS" send tank/data@s1 | head -c 2500000; }
+  send_enc() { "$ZFS" send -w tank/enc@e1; }
+  trace_receive receive root send_s1 -- "${RECV[@]}" tank/restore/r-root
+  trace_receive receive user send_s1 -- "${RECV[@]}" tank/restore/r-user
+  trace_receive receive-raw user send_enc -- "${RECV[@]}" tank/restore/e-user
+  trace_receive receive-exists user send_s1 -- "${RECV[@]}" tank/restore/r-user
+  trace_receive receive-cut user send_s1_cut -- "${RECV[@]}" tank/restore/c-user
+  RTOKEN=$(zfs get -H -o value receive_resume_token tank/restore/c-user)
+  send_resumed() { "$ZFS" send -t "$RTOKEN"; }
+  trace_receive receive-resume user send_resumed -- "${RECV[@]}" tank/restore/c-user
+  both get-receive-resume-token "$ZFS" get -H -p -o name,value receive_resume_token -- tank/restore/c-user
+  both list-restore-targets "$ZFS" list -H -p -o name -r -t filesystem,volume -- tank/restore
+  both list-guids-below "$ZFS" list -H -p -o guid -r -t filesystem,volume,snapshot,bookmark -- tank/data
 
   # Root bounding set: which capabilities does root's zfs need for each production?
   if command -v capsh >/dev/null; then

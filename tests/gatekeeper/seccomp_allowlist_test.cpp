@@ -40,8 +40,8 @@ std::set<std::string> allowed_for(Profile p) {
 
 // The fixture's production name says which program ran, hence which profile it gets.
 Profile profile_of_production(const std::string& name) {
-    for (const char* zfs :
-         {"zpool", "get", "list", "send", "snapshot", "hold", "release", "bookmark", "destroy"})
+    for (const char* zfs : {"zpool", "get", "list", "send", "receive", "snapshot", "hold",
+                            "release", "bookmark", "destroy"})
         if (name.rfind(zfs, 0) == 0) return Profile::zfs;
     if (name.rfind("socat", 0) == 0) return Profile::socat;
     return Profile::stream;

@@ -62,6 +62,11 @@ TEST_CASE("accepted shapes render to canonical commands") {
          "tank/data",
          "zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption,written -- "
          "tank/data"},
+        {"zfs receive -s -u -o readonly=on -o canmount=noauto -x mountpoint 'tank/restore/my home'",
+         "zfs receive -s -u -o readonly=on -o canmount=noauto -x mountpoint -- "
+         "'tank/restore/my home'"},
+        {"zfs get -H -p -o name,value receive_resume_token 'tank/restore/home'",
+         "zfs get -H -p -o name,value receive_resume_token -- tank/restore/home"},
     };
     for (const auto& row : rows) {
         CAPTURE(row.input);
@@ -185,4 +190,20 @@ TEST_CASE("the grammar's tool words are exactly the tools of program_table") {
     CHECK(tools == 9); // every grammar::Tool
     CHECK(find_program_entry("sh") == nullptr);
     CHECK_FALSE(parse_command("command -v sh").ok());
+}
+
+TEST_CASE("zfs receive parses to its one typed form") {
+    const auto r = parse_command(
+        "zfs receive -s -u -o readonly=on -o canmount=noauto -x mountpoint -- tank/restore/home");
+    REQUIRE(r.ok());
+    CHECK(r.invocation->pipelines.front().stages.front() ==
+          Command{ZfsReceive{"tank/restore/home"}});
+    CHECK(canonical_words(ZfsReceive{"a/b"}) == Words{"zfs", "receive", "-s", "-u", "-o",
+                                                      "readonly=on", "-o", "canmount=noauto", "-x",
+                                                      "mountpoint", "--", "a/b"});
+    const auto g =
+        parse_command("zfs get -H -p -o name,value receive_resume_token -- tank/restore/home");
+    REQUIRE(g.ok());
+    CHECK(g.invocation->pipelines.front().stages.front() ==
+          Command{ZfsGet{GetQuery::receive_resume_token, {"tank/restore/home"}}});
 }

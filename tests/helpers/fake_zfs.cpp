@@ -12,6 +12,7 @@
 //                  NoNewPrivs, Seccomp}, "landlocked": bool}
 // Naming rules (operands, after zfs's own option parsing):
 //   `DATASET@bytes-N`   `send` writes N bytes (default 4096) of the test stream
+//   `receive`           reads stdin to the end, prints "received BYTES SHA256HEX"
 //   a component `exit-N` (`tank/data/exit-3`) in any operand: exit with status N after answering
 //   a component `host-NAME` (`tank/data/host-vm`): the dataset's snapshot listing also holds an
 //                       earlier syncoid snapshot of host NAME, for syncoid to prune
@@ -39,6 +40,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "tests/helpers/sha256.hpp"
 
 extern char** environ;
 
@@ -356,6 +359,20 @@ int main(int argc, char** argv) {
     } else if (sub == "send") {
         w = read_words(args, 2, "iIt");
         rc = zfs_send(w);
+    } else if (sub == "receive") {
+        // Reads the whole stream from stdin and reports its length and SHA-256 on stdout.
+        w = read_words(args, 2, "ox");
+        test_support::Sha256 sha;
+        unsigned long long bytes = 0;
+        static unsigned char buf[1 << 16];
+        ssize_t n;
+        while ((n = ::read(0, buf, sizeof buf)) != 0) {
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) return 1;
+            sha.update(buf, static_cast<std::size_t>(n));
+            bytes += static_cast<unsigned long long>(n);
+        }
+        std::printf("received %llu %s\n", bytes, sha.hex().c_str());
     } else {
         // snapshot, destroy, hold, release, bookmark: accepted, no output.
         w = read_words(args, 2, "o");

@@ -351,3 +351,45 @@ allow_destroy = true
         CHECK(d.rule == "snapshot-prefix");
     }
 }
+
+TEST_CASE("the restore preset receives new direct children of restore_root, from stdin") {
+    const Policy p = make_policy(R"(
+[identity.restore]
+preset = "restore"
+restore_root = "NIXROOT/restore"
+)");
+    const std::string receive =
+        "zfs receive -s -u -o readonly=on -o canmount=noauto -x mountpoint -- ";
+    const Decision ok = run(p, "restore", receive + "NIXROOT/restore/home");
+    REQUIRE(ok.allowed());
+    CHECK(ok.rule == "receive");
+    REQUIRE(ok.run() != nullptr);
+    CHECK(ok.run()->plan.front().stdin_from_client);
+    CHECK(ok.run()->plan.front().stages.front() ==
+          Argv{"/sbin/zfs", "receive", "-s", "-u", "-o", "readonly=on", "-o", "canmount=noauto",
+               "-x", "mountpoint", "--", "NIXROOT/restore/home"});
+    CHECK(ok.run()->live_checks ==
+          std::vector<LiveCheck>{NotAnExistingDataset{"NIXROOT/restore/home", "NIXROOT/restore"}});
+    const Decision probe = run(
+        p, "restore", "zfs get -H -p -o name,value receive_resume_token -- NIXROOT/restore/home");
+    REQUIRE(probe.allowed());
+    CHECK_FALSE(probe.run()->plan.front().stdin_from_client);
+    CHECK(probe.run()->live_checks.empty());
+    for (const char* target :
+         {"NIXROOT/restore", "NIXROOT/restore/home/x", "NIXROOT/home", "NIXROOT/restorex/home"}) {
+        CAPTURE(target);
+        const Decision d = run(p, "restore", receive + std::string(target));
+        CHECK_FALSE(d.allowed());
+        CHECK(d.rule == "scope");
+    }
+    // Every other preset refuses receiving; no other stage reads the client's stdin.
+    const Policy q = make_policy(identities);
+    for (const char* id : {"pull", "ro", "puller"}) {
+        CAPTURE(id);
+        const Decision d = run(q, id, receive + "tank/data/x");
+        CHECK_FALSE(d.allowed());
+        CHECK(d.rule == "preset");
+        const Decision s = run(q, id, "zfs send -- tank/data@s");
+        if (s.run() != nullptr) CHECK_FALSE(s.run()->plan.front().stdin_from_client);
+    }
+}

@@ -56,7 +56,9 @@ TEST_CASE("confirm keeps a Run whose checks all hold and denies on the first tha
         if (row.allowed) {
             CHECK(d == resume_run(both));
         } else {
-            CHECK(d.rule == "resume-token-preflight");
+            // A check that fails denies under its own rule; unanswered checks under live-checks.
+            const bool counted = std::string(row.reason_part) == "not all answered";
+            CHECK(d.rule == (counted ? "live-checks" : "resume-token-preflight"));
             CHECK(d.reason().find(row.reason_part) != std::string::npos);
             CHECK(d.argv().empty());
         }
@@ -73,4 +75,25 @@ TEST_CASE("confirm leaves denials and builtin answers alone") {
     builtin.verdict = BuiltinAnswer{"", 0};
     CHECK(confirm(builtin, {}) == builtin);
     CHECK(confirm(resume_run({}), {}).allowed()); // a Run without checks needs no answers
+}
+
+TEST_CASE("a restore receives only into a dataset the live system does not list") {
+    Decision d;
+    d.rule = "receive";
+    d.verdict =
+        Run{{PipelinePlan{{{"/sbin/zfs", "receive", "--", "tank/restore/home"}}, false, true}},
+            {NotAnExistingDataset{"tank/restore/home", "tank/restore"}}};
+    CHECK(live_check_argv(NotAnExistingDataset{"tank/restore/home", "tank/restore"}, "/sbin/zfs") ==
+          Argv{"/sbin/zfs", "list", "-H", "-p", "-o", "name", "-r", "-t", "filesystem,volume", "--",
+               "tank/restore"});
+    // Absent (an unfinished resumable receive is not listed either): allowed.
+    CHECK(confirm(d, {"tank/restore\ntank/restore/other\ntank/restore/home2\n"}) == d);
+    const Decision exists = confirm(d, {"tank/restore\ntank/restore/home\n"});
+    CHECK_FALSE(exists.allowed());
+    CHECK(exists.rule == "restore-target-exists");
+    CHECK(exists.reason().find("never receives into an existing dataset") != std::string::npos);
+    const Decision unlisted = confirm(d, {std::nullopt});
+    CHECK_FALSE(unlisted.allowed());
+    CHECK(unlisted.reason().find("cannot list the datasets below tank/restore") !=
+          std::string::npos);
 }

@@ -91,6 +91,41 @@ TEST_CASE("every malformed policy is rejected whole, with a message") {
     }
 }
 
+TEST_CASE("a restore identity has a restore_root and nothing else") {
+    const auto r = parse_policy(programs + R"(
+[identity.restore]
+preset = "restore"
+restore_root = "NIXROOT/restore"
+)");
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    const auto& id = r.policy->identities.at("restore");
+    CHECK(id.preset == Preset::restore);
+    CHECK(id.restore_root == "NIXROOT/restore");
+    CHECK(id.datasets == std::vector<std::string>{"NIXROOT/restore"}); // its probes' scope
+    struct Row {
+        std::string body, message_part;
+    };
+    const Row rows[] = {
+        {"preset = \"restore\"\n", "restore_root is required"},
+        {"preset = \"restore\"\nrestore_root = \"NIXROOT\"\n", "not the pool itself"},
+        {"preset = \"restore\"\nrestore_root = \"NIXROOT/../x\"\n", "not a valid dataset"},
+        {"preset = \"restore\"\nrestore_root = \"NIXROOT/r\"\ndatasets = [\"NIXROOT/home\"]\n",
+         "'datasets' does not apply"},
+        {"preset = \"restore\"\nrestore_root = \"NIXROOT/r\"\nallow_destroy = true\n",
+         "'allow_destroy' does not apply"},
+        {"preset = \"restore\"\nrestore_root = \"NIXROOT/r\"\nrestore_rot = \"x\"\n",
+         "'restore_rot' does not apply"},
+        {"preset = \"syncoid-pull\"\ndatasets = [\"t/a\"]\nrestore_root = \"t/r\"\n",
+         "unknown key 'restore_root'"},
+    };
+    for (const auto& row : rows) {
+        CAPTURE(row.body);
+        const auto bad = parse_policy(programs + "[identity.x]\n" + row.body);
+        CHECK_FALSE(bad.ok());
+        CHECK(bad.error.find(row.message_part) != std::string::npos);
+    }
+}
+
 TEST_CASE("render_policy reads back as an equal policy") {
     const Policy p = test_support::corpus_policy();
     const auto again = parse_policy(render_policy(p));
