@@ -75,9 +75,11 @@ Options:
   --job NAME             run only this job (repeatable; default: every job, in name order)
   --check                validate the configuration and exit 0 or 2
   --dry-run              list the source, plan, print every command it would run (remote: and
-                         local: lines); change nothing
-  --force-rollback       roll back a diverged target instead of refusing (destroys its newer
-                         snapshots and changes; never overwrites unrelated data)
+                         local: lines) and what --force-rollback would lose (loses: lines);
+                         change nothing
+  --force-rollback       roll back a diverged target instead of refusing: destroys the newer
+                         snapshots and changes made on the target; never snapshots it received
+                         from the source, never unrelated data
   --progress MODE        auto (bar on a terminal, JSON lines otherwise), bar, json, none
   --progress-interval S  seconds between JSON progress lines (default 5)
   --verbose, -v          one line per command on stderr: time, duration, exit status

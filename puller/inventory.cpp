@@ -12,17 +12,6 @@
 namespace puller {
 namespace {
 
-std::vector<std::string_view> split_tabs(std::string_view line) {
-    std::vector<std::string_view> out;
-    std::size_t start = 0;
-    while (true) {
-        const auto tab = line.find('\t', start);
-        out.push_back(line.substr(start, tab == std::string_view::npos ? tab : tab - start));
-        if (tab == std::string_view::npos) return out;
-        start = tab + 1;
-    }
-}
-
 std::optional<std::uint64_t> number(std::string_view s) {
     std::uint64_t v = 0;
     if (s.empty()) return std::nullopt;
@@ -40,6 +29,7 @@ std::optional<std::uint64_t> number_or_dash(std::string_view s) {
 struct Row {
     std::string name, type, origin, encryption;
     std::uint64_t guid = 0, createtxg = 0, written = 0;
+    std::int64_t creation = 0;
 };
 
 // The grammar's own name rules, and its nesting limit (zfs_max_dataset_nesting): a name that
@@ -93,7 +83,8 @@ const Point* Dataset::bookmark_by_guid(std::uint64_t g) const {
     return nullptr;
 }
 
-InventoryResult parse_listing(std::string_view text) {
+InventoryResult parse_listing(std::string_view text, Listing columns) {
+    const std::size_t want = columns == Listing::target ? 8 : 7;
     InventoryResult result;
     Inventory inv;
     std::vector<Row> children; // snapshots and bookmarks, attached once every dataset is known
@@ -104,8 +95,9 @@ InventoryResult parse_listing(std::string_view text) {
     };
     for (std::string_view line; lines.next(line);) {
         const auto cols = split_tabs(line);
-        if (cols.size() != 7)
-            return fail("expected 7 tab-separated columns, got " + std::to_string(cols.size()));
+        if (cols.size() != want)
+            return fail("expected " + std::to_string(want) + " tab-separated columns, got " +
+                        std::to_string(cols.size()));
         Row r;
         r.name = cols[0];
         r.type = cols[1];
@@ -114,6 +106,11 @@ InventoryResult parse_listing(std::string_view text) {
         r.guid = *guid;
         r.createtxg = *txg;
         r.written = *written;
+        if (want == 8) {
+            const auto creation = number(cols[7]);
+            if (!creation) return fail("creation is not a number");
+            r.creation = static_cast<std::int64_t>(*creation);
+        }
         r.origin = cols[4] == "-" ? "" : std::string(cols[4]);
         r.encryption = cols[5];
         if (r.name.empty()) return fail("empty name");
@@ -152,7 +149,7 @@ InventoryResult parse_listing(std::string_view text) {
         const auto at = r.name.find(sep);
         const auto it = inv.find(r.name.substr(0, at));
         if (it == inv.end()) continue; // a dataset outside the listing (cannot happen with -r)
-        Point p{r.name.substr(at + 1), r.guid, r.createtxg, r.written};
+        Point p{r.name.substr(at + 1), r.guid, r.createtxg, r.written, r.creation, 0};
         (sep == '@' ? it->second.snapshots : it->second.bookmarks).push_back(std::move(p));
     }
     for (auto& [name, d] : inv) {
@@ -188,6 +185,20 @@ std::string apply_resume_tokens(Inventory& inventory, std::string_view text) {
         it->second.resume_token = cols[1];
     }
     return "";
+}
+
+void apply_markers(Inventory& inventory, std::string_view text) {
+    Lines lines(text);
+    for (std::string_view line; lines.next(line);) {
+        const auto tab = line.find('\t'), at = line.find('@');
+        if (tab == std::string_view::npos || at == std::string_view::npos || at > tab) continue;
+        const auto seconds = number(line.substr(tab + 1));
+        const auto it = inventory.find(std::string(line.substr(0, at)));
+        if (!seconds || it == inventory.end()) continue;
+        const std::string_view snap = line.substr(at + 1, tab - at - 1);
+        for (auto& p : it->second.snapshots)
+            if (p.name == snap) p.received_at = static_cast<std::int64_t>(*seconds);
+    }
 }
 
 bool valid_dataset_name(std::string_view name) {

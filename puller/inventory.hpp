@@ -20,6 +20,11 @@ struct Point {
     std::uint64_t guid = 0; // a bookmark carries the guid of the snapshot it was made of
     std::uint64_t createtxg = 0;
     std::uint64_t written = 0; // snapshots: bytes written since the previous snapshot
+    // Target side only: `creation` (seconds; for a received snapshot the source's clock), and
+    // when this host received it, from the zfs-puller:received property zfs-puller sets locally
+    // after each receive (0: not set locally).
+    std::int64_t creation = 0;
+    std::int64_t received_at = 0;
     bool operator==(const Point&) const = default;
 };
 
@@ -53,11 +58,24 @@ struct InventoryResult {
     bool ok() const { return inventory.has_value(); }
 };
 
-// The listing columns, in order (the puller_inventory query of the grammar).
+// The listing columns, in order (the puller_inventory query of the grammar). The local target
+// listing adds `creation`.
 inline constexpr std::string_view listing_columns =
     "name,type,guid,createtxg,origin,encryption,written";
+inline constexpr std::string_view target_listing_columns =
+    "name,type,guid,createtxg,origin,encryption,written,creation";
 
-InventoryResult parse_listing(std::string_view text);
+enum class Listing { source, target };
+InventoryResult parse_listing(std::string_view text, Listing columns = Listing::source);
+
+// The locally set property zfs-puller marks received snapshots with (value: unix seconds).
+inline constexpr std::string_view received_property = "zfs-puller:received";
+
+// `zfs get -H -p -r -t snapshot -s local -o name,value zfs-puller:received` text: sets
+// received_at on the snapshots it names. Unknown names and values that are not a number are
+// ignored (the property is only ever read with source `local`: a received value of the same
+// name, which a source could send, never counts).
+void apply_markers(Inventory& inventory, std::string_view text);
 
 // `zfs get -H -p -r -o name,value receive_resume_token DS` text: sets resume_token on the
 // datasets it names ("-" means none). Unknown names are ignored. Returns "" or an error.

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -224,12 +225,71 @@ class Runner {
             }
             return Inventory{};
         }
-        InventoryResult parsed = parse_listing(c.out);
+        return read_target(c.out);
+    }
+
+    // The target listing and the markers this host set on what it received.
+    std::optional<Inventory> read_target(const std::string& listing) {
+        InventoryResult parsed = parse_listing(listing, Listing::target);
         if (!parsed.ok()) {
             job_error_ = "cannot read the target listing: " + parsed.error;
             return std::nullopt;
         }
+        const Captured m = timed_capture(markers_argv(job_.zfs, job_.target));
+        if (m.status != 0) {
+            job_error_ = "cannot read the " + std::string(received_property) + " markers below " +
+                         job_.target + ": " + last_line(m.err);
+            return std::nullopt;
+        }
+        apply_markers(*parsed.inventory, m.out);
         return parsed.inventory;
+    }
+
+    // The target as it is after the transfers, from its own listing.
+    std::optional<Inventory> fresh_target() {
+        const Captured c = timed_capture(target_listing_argv(job_.zfs, job_.target));
+        if (c.status != 0) {
+            job_error_ = "cannot list target " + job_.target + ": " + last_line(c.err);
+            return std::nullopt;
+        }
+        return read_target(c.out);
+    }
+
+    // Marks every snapshot that arrived in this run (on the target now, not before) with the
+    // time it arrived, so later runs know it came from the source: a forced rollback never
+    // destroys it, and retention counts its age from here. A dataset whose marking failed gets
+    // a warning (its new snapshots then count as made on the target, unless they carry the
+    // prefix).
+    void mark_received(const JobPlan& plan, const Inventory& before, Inventory& after,
+                       const std::set<std::string>& done) {
+        const auto now = static_cast<std::int64_t>(std::time(nullptr));
+        std::vector<std::string> names;
+        std::map<std::string, std::string> owner; // snapshot -> source dataset, for warnings
+        for (const auto& p : plan.datasets) {
+            if (!done.contains(p.source)) continue;
+            const auto a = after.find(p.target);
+            if (a == after.end()) continue;
+            const auto b = before.find(p.target);
+            for (auto& s : a->second.snapshots) {
+                if (s.received_at != 0) continue;
+                if (b != before.end() && b->second.snapshot_by_guid(s.guid) != nullptr) continue;
+                names.push_back(p.target + "@" + s.name);
+                owner[names.back()] = p.source;
+                s.received_at = now;
+            }
+        }
+        for (const auto& batch : snapshot_batches(names)) {
+            const Captured c = local(mark_argv(job_.zfs, now, batch), true);
+            if (c.status == 0) continue;
+            std::set<std::string> warned;
+            for (const auto& n : batch)
+                if (warned.insert(owner[n]).second)
+                    results_[owner[n]].warnings.push_back(
+                        "cannot set " + std::string(received_property) +
+                        " on what arrived (a later forced rollback may count it as made on the "
+                        "target): " +
+                        last_line(c.err));
+        }
     }
 
     // receive_resume_token of every target dataset the job maps to. A partially received new
@@ -293,6 +353,11 @@ class Runner {
         // Holds before pruning can touch the snapshots they protect; retention once every clone
         // has its origin.
         if (job_.hold && !g_signal && !hold_and_release(moved)) return exit_internal;
+        if (!g_signal && !opt_.dry_run && !moved.empty()) {
+            std::optional<Inventory> after = fresh_target();
+            if (!after) return job_failed(job_error_);
+            mark_received(plan, *target, *after, done);
+        }
         if (!g_signal && !prune(plan, *source, *target, popt, done)) return exit_internal;
         return report(plan);
     }
@@ -453,6 +518,10 @@ class Runner {
             j["full"] = r.full;
             j["raw"] = p.raw;
             if (!r.error.empty()) j["error"] = r.error;
+            const bool forced = !p.would_lose.empty() || p.discards_bytes != 0;
+            if (forced && (opt_.dry_run || r.status == DatasetStatus::transferred))
+                j[opt_.dry_run ? "would_discard" : "discarded"] = {{"snapshots", p.would_lose},
+                                                                   {"bytes", p.discards_bytes}};
             for (const auto& w : r.warnings)
                 error_line(p.source + ": warning: " + w);
             if (!r.warnings.empty()) j["warnings"] = r.warnings;
@@ -486,14 +555,8 @@ class Runner {
                 return false;
             }
         }
-        if (!p.rollback_to.empty()) {
-            const Captured c = local(rollback_argv(job_.zfs, p.target + "@" + p.rollback_to), true);
-            if (c.status != 0) {
-                r.error = "zfs rollback -r " + p.target + "@" + p.rollback_to +
-                          " failed: " + last_line(c.err);
-                return false;
-            }
-        }
+        if (opt_.dry_run) say_what_is_lost(p);
+        if (!p.rollback_to.empty() && !roll_back(p, r)) return false;
         // The receive options follow the target's own type; a new dataset takes the type of its
         // first stream, and every later stream must match it.
         std::optional<DatasetKind> kind = p.target_kind;
@@ -512,6 +575,57 @@ class Runner {
             if (!b) return false;
             if (b->status != 0)
                 r.warnings.push_back("bookmark of @" + p.newest + " failed: " + last_line(b->err));
+        }
+        return true;
+    }
+
+    // --dry-run: what --force-rollback would give up on the target, on stdout after the
+    // commands.
+    void say_what_is_lost(const DatasetPlan& p) {
+        std::string lost;
+        for (const auto& s : p.would_lose)
+            lost += (lost.empty() ? "" : ", ") + p.target + "@" + s;
+        if (!lost.empty()) lost += " (made on the target)";
+        if (p.discards_bytes != 0)
+            lost += (lost.empty() ? "" : "; ") + std::to_string(p.discards_bytes) +
+                    " bytes written to " + p.target + " after its newest snapshot";
+        if (!lost.empty()) std::fprintf(stdout, "loses: %s\n", lost.c_str());
+    }
+
+    // `zfs rollback -r` to the common snapshot, after checking with the target's own listing,
+    // taken right now, that it destroys exactly what the plan says (snapshots made on the
+    // target), nothing that appeared since.
+    bool roll_back(const DatasetPlan& p, DatasetResult& r) {
+        const std::string to = p.target + "@" + p.rollback_to;
+        if (!opt_.dry_run) {
+            const Captured list = timed_capture(snapshots_argv(job_.zfs, p.target));
+            std::uint64_t from_txg = 0;
+            std::vector<std::pair<std::uint64_t, std::string>> snaps; // createtxg, name
+            Lines lines(list.out);
+            for (std::string_view line; lines.next(line);) {
+                const auto cols = split_tabs(line);
+                if (cols.size() != 3) continue;
+                const std::string name(cols[0].substr(cols[0].find('@') + 1));
+                const std::uint64_t txg = std::strtoull(std::string(cols[2]).c_str(), nullptr, 10);
+                if (name == p.rollback_to) from_txg = txg;
+                snaps.emplace_back(txg, name);
+            }
+            std::set<std::string> newer;
+            for (const auto& [txg, name] : snaps)
+                if (from_txg != 0 && txg > from_txg) newer.insert(name);
+            if (list.status != 0 || from_txg == 0 ||
+                newer != std::set<std::string>(p.would_lose.begin(), p.would_lose.end())) {
+                r.error = "not rolled back: " + p.target + " changed since it was listed (" +
+                          (list.status != 0 ? last_line(list.err)
+                                            : "other snapshots after @" + p.rollback_to) +
+                          ")";
+                return false;
+            }
+        }
+        const Captured c = local(rollback_argv(job_.zfs, to), true);
+        if (c.status != 0) {
+            r.error = "zfs rollback -r " + to + " failed: " + last_line(c.err);
+            return false;
         }
         return true;
     }

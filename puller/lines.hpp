@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace puller {
 
@@ -31,6 +32,18 @@ class Lines {
     std::size_t pos_ = 0;
     std::size_t number_ = 0;
 };
+
+// The tab-separated columns of one `zfs -H` output line.
+inline std::vector<std::string_view> split_tabs(std::string_view line) {
+    std::vector<std::string_view> out;
+    std::size_t start = 0;
+    while (true) {
+        const auto tab = line.find('\t', start);
+        out.push_back(line.substr(start, tab == std::string_view::npos ? tab : tab - start));
+        if (tab == std::string_view::npos) return out;
+        start = tab + 1;
+    }
+}
 
 // Last line of a child's stderr, trimmed, for one-line error messages.
 inline std::string last_line(std::string_view text) {

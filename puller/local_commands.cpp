@@ -4,8 +4,27 @@
 namespace puller {
 
 Argv target_listing_argv(const std::string& zfs, const std::string& target_root) {
-    return {zfs,  "list",     "-H", "-p", "-r", "-t", "all", "-o", std::string(listing_columns),
-            "--", target_root};
+    return {
+        zfs,  "list",     "-H", "-p", "-r", "-t", "all", "-o", std::string(target_listing_columns),
+        "--", target_root};
+}
+
+Argv markers_argv(const std::string& zfs, const std::string& target_root) {
+    return {zfs,        "get",      "-H",    "-p", "-r",         "-t",
+            "snapshot", "-s",       "local", "-o", "name,value", std::string(received_property),
+            "--",       target_root};
+}
+
+Argv mark_argv(const std::string& zfs, std::int64_t seconds,
+               const std::vector<std::string>& snaps) {
+    Argv a{zfs, "set", std::string(received_property) + "=" + std::to_string(seconds)};
+    a.insert(a.end(), snaps.begin(), snaps.end());
+    return a;
+}
+
+Argv snapshots_argv(const std::string& zfs, const std::string& dataset) {
+    return {zfs,  "list", "-H", "-p", "-d", "1", "-t", "snapshot", "-o", "name,guid,createtxg",
+            "--", dataset};
 }
 
 Argv resume_tokens_argv(const std::string& zfs, const std::vector<std::string>& datasets) {

@@ -12,6 +12,13 @@
 namespace puller {
 
 Argv target_listing_argv(const std::string& zfs, const std::string& target_root);
+// The zfs-puller:received markers set locally below the target (`-s local`: never a received
+// value), and setting them: `zfs set` takes no options in zfs 2.1, not even `--`; snapshot
+// names never start with `-`.
+Argv markers_argv(const std::string& zfs, const std::string& target_root);
+Argv mark_argv(const std::string& zfs, std::int64_t seconds, const std::vector<std::string>& snaps);
+// `zfs list` of one dataset's snapshots (name, guid, createtxg), right before a rollback.
+Argv snapshots_argv(const std::string& zfs, const std::string& dataset);
 Argv resume_tokens_argv(const std::string& zfs, const std::vector<std::string>& datasets);
 Argv exists_argv(const std::string& zfs, const std::string& dataset);
 

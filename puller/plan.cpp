@@ -162,22 +162,44 @@ struct Planner {
                                  " exists but has no snapshots; nothing was changed; rerun "
                                  "with --force-rollback to overwrite it, or destroy it");
         p.force_receive = true;
+        p.discards_bytes = target_of(p.target)->written;
         return std::nullopt;
     }
 
+    // A snapshot this host received (zfs-puller marked it, or it carries the prefix: only the
+    // puller makes those, on the source), as opposed to one made on the target.
+    bool received(const Point& s) const {
+        return s.received_at != 0 || s.name.starts_with(opt.prefix);
+    }
+
     // Snapshots newer than the common one, or bytes written after the newest: refused, or with
-    // --force-rollback a rollback (newer snapshots) or a receive -F (written bytes). Returns the
-    // refusal, or nothing to go on; `forced` says whether the target will be rolled back.
+    // --force-rollback a rollback (newer snapshots) or a receive -F (written bytes). Only what
+    // the target made itself is ever given up: newer snapshots it received are refused even
+    // then, since a source that stops listing its recent snapshots would otherwise get the
+    // backups of them destroyed. Returns the refusal, or nothing to go on; `forced` says whether
+    // the target will be rolled back.
     std::optional<DatasetPlan> check_divergence(const Dataset& t, const Common& common,
                                                 const std::vector<Point>& tsnaps, bool resuming,
                                                 DatasetPlan& p, bool& forced) {
-        std::vector<Point> newer;
-        for (const auto& s : tsnaps)
-            if (s.createtxg > common.target.createtxg) newer.push_back(s);
+        std::vector<Point> newer, newer_received;
+        for (const auto& s : tsnaps) {
+            if (s.createtxg <= common.target.createtxg) continue;
+            newer.push_back(s);
+            if (received(s)) newer_received.push_back(s);
+        }
         const bool modified = !resuming && t.written > 0;
         if (newer.empty() && !modified) return std::nullopt;
-        std::string what =
+        const std::string since =
             "target " + p.target + " diverged from the source since @" + common.target.name + ": ";
+        if (!newer_received.empty())
+            return refuse(p, since +
+                                 "it has newer snapshots it received from the source, which "
+                                 "the source no longer lists (" +
+                                 list_names(newer_received, 3) +
+                                 "); nothing was changed; a rollback would destroy these "
+                                 "backups, so --force-rollback does not: inspect both sides, "
+                                 "and destroy them on the target by hand if they must go");
+        std::string what = since;
         if (!newer.empty())
             what += "it has newer snapshots the source does not (" + list_names(newer, 3) + ")";
         if (!newer.empty() && modified) what += ", and ";
@@ -190,6 +212,9 @@ struct Planner {
                                  "--force-rollback to roll it back to @" +
                                  common.target.name);
         forced = true;
+        for (const auto& s : newer)
+            p.would_lose.push_back(s.name);
+        if (modified) p.discards_bytes = t.written;
         if (!newer.empty())
             p.rollback_to = common.target.name;
         else

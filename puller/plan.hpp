@@ -59,8 +59,12 @@ struct DatasetPlan {
     bool raw = false;
     bool resumed = false;
     std::vector<Send> sends;
-    std::string rollback_to;     // force: local `zfs rollback -r target@rollback_to` first
-    bool force_receive = false;  // force: `zfs receive -F` on the first receive
+    std::string rollback_to;    // force: local `zfs rollback -r target@rollback_to` first
+    bool force_receive = false; // force: `zfs receive -F` on the first receive
+    // What forcing loses, all of it made on the target: the snapshots the rollback destroys
+    // (names after '@'), and the bytes written after the newest snapshot.
+    std::vector<std::string> would_lose;
+    std::uint64_t discards_bytes = 0;
     std::string newest;          // source snapshot the target ends at (after '@')
     std::string previous_common; // common snapshot before this run ("" if none or a bookmark)
     std::vector<std::string> depends_on; // source datasets that must transfer first

@@ -297,6 +297,19 @@ TEST_CASE("local receive is hardened; -F only when forced") {
     CHECK(std::find(fsr.begin(), fsr.end(), "-F") == fsr.end());
 }
 
+TEST_CASE("local listing, markers and rollback check argv") {
+    CHECK(target_listing_argv("/z", "b/a") ==
+          Argv{"/z", "list", "-H", "-p", "-r", "-t", "all", "-o",
+               "name,type,guid,createtxg,origin,encryption,written,creation", "--", "b/a"});
+    CHECK(markers_argv("/z", "b/a") == Argv{"/z", "get", "-H", "-p", "-r", "-t", "snapshot", "-s",
+                                            "local", "-o", "name,value", "zfs-puller:received",
+                                            "--", "b/a"});
+    CHECK(mark_argv("/z", 17, {"b/a@x", "b/a@y"}) ==
+          Argv{"/z", "set", "zfs-puller:received=17", "b/a@x", "b/a@y"});
+    CHECK(snapshots_argv("/z", "b/a") == Argv{"/z", "list", "-H", "-p", "-d", "1", "-t", "snapshot",
+                                              "-o", "name,guid,createtxg", "--", "b/a"});
+}
+
 TEST_CASE("failed operands of a hold or release batch") {
     const std::vector<std::string> batch{"tank/a@zp_2", "tank/a/b@zp_2", "tank/c@zp_2"};
     SUBCASE("zfs names the snapshot, or the dataset it could not open") {

@@ -433,7 +433,8 @@ LocalArgs local_args(const Argv& args, std::size_t from) {
         } else if (!dashdash && w.size() >= 2 && w[0] == '-') {
             for (std::size_t k = 1; k < w.size(); ++k) {
                 const char o = w[k];
-                if ((o == 'o' || o == 't' || o == 's' || o == 'x') && i + 1 < args.size()) {
+                if ((o == 'o' || o == 't' || o == 's' || o == 'x' || o == 'd') &&
+                    i + 1 < args.size()) {
                     a.opts[o] += (a.opts[o].empty() ? "" : ",") + args[++i];
                     break;
                 }
@@ -473,9 +474,13 @@ int local_list(const Fake& f, const LocalArgs& a) {
     if (find(rows, root) == nullptr) return missing(root);
     const auto cols = split(a.opts.contains('o') ? a.opts.at('o') : "name", ',');
     const bool recursive = a.opts.contains('r');
+    const bool children = a.opts.contains('d'); // -d 1: the dataset and its snapshots
     std::string out;
     for (const auto& r : rows) {
-        if (!(recursive ? within(r.name, root) : r.name == root)) continue;
+        const bool in = recursive  ? within(r.name, root)
+                        : children ? dataset_of(r.name) == root
+                                   : r.name == root;
+        if (!in) continue;
         if (!type_matches(r, a.opts.contains('t') ? a.opts.at('t') : "")) continue;
         for (std::size_t i = 0; i < cols.size(); ++i)
             out += (i ? "\t" : "") + column(r, cols[i]);

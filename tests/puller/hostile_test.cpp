@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <thread>
 
@@ -207,6 +208,102 @@ TEST_CASE("1: a stream that would create other datasets is stopped before them")
         CHECK_MESSAGE(r.status == 1, show(r));
         CHECK(w.target_snapshots("backup/a").empty());
     }
+}
+
+// --- 3. Rollback only of what the target made itself ------------------------------------------
+
+namespace {
+
+// backup/a with `n` own snapshots, one a day up to yesterday, all also on the source.
+void daily_history(World& w, int n) {
+    w.add_source(filesystem("tank/a", 1, 5, 0));
+    w.add_target(filesystem("backup", 500, 2));
+    w.add_target(filesystem("backup/a", 600, 3));
+    for (int i = 1; i <= n; ++i) {
+        const std::string name = "zfs-puller_d" + std::to_string(100 + i);
+        const std::int64_t created = now - (n + 1 - i) * day;
+        w.add_source(snapshot("tank/a@" + name, 1000 + i, 10 + i, created));
+        w.add_target(snapshot("backup/a@" + name, 1000 + i, 10 + i, created));
+    }
+}
+
+} // namespace
+
+TEST_CASE("3: --force-rollback never rolls back over snapshots the target received") {
+    World w;
+    daily_history(w, 5);
+    // The source now lists only the oldest of them.
+    for (int i = 2; i <= 5; ++i)
+        w.remove_source("tank/a@zfs-puller_d" + std::to_string(100 + i));
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a", {"--force-rollback"}));
+    CHECK_MESSAGE(r.status == 3, show(r));
+    CHECK(w.target_snapshots("backup/a").size() == 5);
+    for (const auto& a : w.local_log())
+        CHECK(a.at(1) != "rollback");
+    CHECK(r.err.find("received") != std::string::npos);
+
+    SUBCASE("snapshots of any name that an earlier run marked as received") {
+        World m;
+        m.add_source(filesystem("tank/a", 1, 5, 0));
+        m.add_source(snapshot("tank/a@s1", 11, 10));
+        m.add_target(filesystem("backup", 500, 2));
+        m.add_target(filesystem("backup/a", 600, 3));
+        m.add_target(snapshot("backup/a@s1", 11, 10));
+        m.add_target(snapshot("backup/a@auto-2", 12, 20));
+        m.set_marker("backup/a@auto-2", std::to_string(now - day));
+        const RunResult rm = m.run(m.pull_args("tank/a", "backup/a", {"--force-rollback"}));
+        CHECK_MESSAGE(rm.status == 3, show(rm));
+        CHECK(m.target_snapshots("backup/a").size() == 2);
+    }
+}
+
+TEST_CASE("3: what arrives is marked as received, with the time it arrived") {
+    World w;
+    two_snapshot_source(w);
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a"));
+    REQUIRE_MESSAGE(r.status == 0, show(r));
+    const auto marks = w.markers();
+    CHECK(marks.size() == 3);
+    for (const auto& s : w.target_snapshots("backup/a")) {
+        REQUIRE(marks.contains("backup/a@" + s));
+        CHECK(std::llabs(std::stoll(marks.at("backup/a@" + s)) - now) < 120);
+    }
+}
+
+TEST_CASE("3: --force-rollback still discards what was made on the target, and --dry-run says "
+          "what") {
+    World w;
+    two_snapshot_source(w);
+    w.add_target(filesystem("backup/a", 600, 30));
+    w.add_target(snapshot("backup/a@s1", 11, 31));
+    w.add_target(snapshot("backup/a@mine", 99, 40, now - day));
+
+    const RunResult dry =
+        w.run(w.pull_args("tank/a", "backup/a", {"--force-rollback", "--dry-run"}));
+    CHECK_MESSAGE(dry.status == 0, show(dry));
+    CHECK(dry.out.find("rollback -r -- backup/a@s1") != std::string::npos);
+    CHECK_MESSAGE(dry.out.find("backup/a@mine") != std::string::npos, dry.out);
+    CHECK(w.target_snapshots("backup/a").size() == 2);
+
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a", {"--force-rollback"}));
+    CHECK_MESSAGE(r.status == 0, show(r));
+    const auto left = w.target_snapshots("backup/a");
+    CHECK(std::find(left.begin(), left.end(), "mine") == left.end());
+    CHECK(std::find(left.begin(), left.end(), "s2") != left.end());
+}
+
+TEST_CASE("3: a forced receive cannot roll back further than the newest common snapshot") {
+    World w;
+    two_snapshot_source(w);
+    w.add_source(snapshot("tank/a@s3", 13, 30));
+    w.add_target(filesystem("backup/a", 600, 30, 8192)); // written since s2: receive -F
+    w.add_target(snapshot("backup/a@s1", 11, 31));
+    w.add_target(snapshot("backup/a@s2", 12, 32));
+    w.set("send.mode", "from-oldest"); // the stream starts from s1: -F would destroy s2
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a", {"--force-rollback"}));
+    CHECK_MESSAGE(r.status == 1, show(r));
+    const auto left = w.target_snapshots("backup/a");
+    CHECK(std::find(left.begin(), left.end(), "s2") != left.end());
 }
 
 // --- 4. Limits -----------------------------------------------------------------------------------

@@ -75,6 +75,21 @@ TEST_CASE("listing: malformed input is rejected whole") {
     }
 }
 
+TEST_CASE("target listing: creation times, and the markers set locally on received snapshots") {
+    const std::string text = "backup/a\tfilesystem\t1\t5\t-\toff\t0\t1600000000\n"
+                             "backup/a@s1\tsnapshot\t11\t10\t-\toff\t100\t1700000000\n"
+                             "backup/a@s2\tsnapshot\t12\t20\t-\toff\t100\t1700000100\n";
+    auto r = parse_listing(text, Listing::target);
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    CHECK(r.inventory->at("backup/a").snapshots.at(1).creation == 1700000100);
+    CHECK_FALSE(parse_listing(text).ok()); // 8 columns are not a source listing
+    CHECK_FALSE(parse_listing(fs("backup/a", 1, 5), Listing::target).ok());
+    apply_markers(*r.inventory, "backup/a@s2\t1700000500\nbackup/a@s1\tjunk\n"
+                                "backup/other@s1\t5\nbackup/a@gone\t6\nno-at\t7\n");
+    CHECK(r.inventory->at("backup/a").snapshots.at(0).received_at == 0);
+    CHECK(r.inventory->at("backup/a").snapshots.at(1).received_at == 1700000500);
+}
+
 TEST_CASE("resume tokens are attached by name; '-' means none") {
     Inventory inv = inventory(fs("b/a", 1, 5) + fs("b/a/c", 2, 6));
     CHECK(apply_resume_tokens(inv, "b/a\t1-abc-def-0123\nb/a/c\t-\nb/other\t1-2-3-4\n").empty());

@@ -363,3 +363,35 @@ TEST_CASE("a dataset whose target name would be too long fails alone") {
     CHECK(named(plan, kid).reason.find("longer than 255 bytes") != std::string::npos);
     CHECK(named(plan, "tank/a/b").action == Action::transfer);
 }
+
+TEST_CASE("--force-rollback gives up only what the target made itself") {
+    PlanOptions force = opts();
+    force.force_rollback = true;
+    SUBCASE("newer snapshots made on the target: rolled back, and the plan says which") {
+        const Inventory dst =
+            inventory(fs("backup/a", 50, 100, 512) + snap("backup/a@s1", 11, 110) +
+                      snap("backup/a@mine", 99, 120));
+        const auto& p = only(make_plan(inventory(two_snaps), dst, force));
+        CHECK(p.action == Action::transfer);
+        CHECK(p.rollback_to == "s1");
+        CHECK(p.would_lose == std::vector<std::string>{"mine"});
+        CHECK(p.discards_bytes == 512);
+    }
+    SUBCASE("a newer snapshot this host received (it carries the prefix): refused") {
+        const Inventory dst = inventory(fs("backup/a", 50, 100) + snap("backup/a@s1", 11, 110) +
+                                        snap("backup/a@zfs-puller_20240101T000000Z", 98, 120));
+        const auto& p = only(make_plan(inventory(two_snaps), dst, force));
+        CHECK(p.action == Action::refuse);
+        CHECK(p.rollback_to.empty());
+        CHECK(p.reason.find("received from the source") != std::string::npos);
+        CHECK(p.reason.find("--force-rollback does not") != std::string::npos);
+    }
+    SUBCASE("a newer snapshot of any name this host marked as received: refused") {
+        Inventory dst = inventory(fs("backup/a", 50, 100) + snap("backup/a@s1", 11, 110) +
+                                  snap("backup/a@auto", 98, 120));
+        dst.at("backup/a").snapshots.back().received_at = 1700000000;
+        CHECK(only(make_plan(inventory(two_snaps), dst, force)).action == Action::refuse);
+        dst.at("backup/a").snapshots.back().received_at = 0; // made on the target
+        CHECK(only(make_plan(inventory(two_snaps), dst, force)).action == Action::transfer);
+    }
+}
