@@ -172,17 +172,88 @@ let
     map (id: "${head (filter isString (builtins.split " " id))} ...${substring (stringLength id - 16) 16 id} in ${concatStringsSep ", " (holders id)}")
       (filter (id: length (holders id) > 1) ids);
 
-  # mbuffer -m sizes as the gatekeeper reads them (grammar/invocation.cpp): a positive number
-  # with an optional k/M/G suffix (powers of 1024), at most 16G.
+  # mbuffer -m sizes as the policy loader reads mbuffer_max_memory (policy/policy_file.cpp with
+  # grammar::mbuffer_bytes): decimal digits (leading zeros allowed) that are not all zero, then
+  # an optional k/M/G (powers of 1024); at most 16G. mbufferBytes: the bytes, or null when
+  # mbufferSizeProblem has something to say.
+  mbufferLimit = 17179869184; # 16G
+  mbufferParse = size:
+    let m = if isString size then match "0*([0-9]+)([kKmMgG]?)" size else null; in
+    if m == null || head m == "0" then null
+    else {
+      digits = head m;
+      unit = { "" = 1; k = 1024; K = 1024; m = 1048576; M = 1048576; g = 1073741824; G = 1073741824; }.${builtins.elemAt m 1};
+    };
   mbufferSizeProblem = size:
-    let
-      m = match "([1-9][0-9]*)([kKmMgG]?)" size;
-      shift = { "" = 0; k = 10; K = 10; m = 20; M = 20; g = 30; G = 30; }.${builtins.elemAt m 1};
-      limit = 17179869184 / (builtins.foldl' (acc: _: acc * 2) 1 (genList (x: x) shift));
-    in
-    if m == null then "is not a size such as \"16M\" or \"1G\""
-    else if stringLength (head m) > 11 || builtins.fromJSON (head m) > limit then "is above 16G, the most the gatekeeper accepts"
+    let p = mbufferParse size; in
+    if p == null then "is not a size such as \"16M\" or \"1G\""
+    # More than 11 digits is above 16G in any unit (and would not fit Nix's integers).
+    else if stringLength p.digits > 11 || builtins.fromJSON p.digits * p.unit > mbufferLimit then
+      "is above 16G, the most the gatekeeper accepts"
     else null;
+  mbufferBytes = size:
+    if mbufferSizeProblem size != null then null
+    else let p = mbufferParse size; in builtins.fromJSON p.digits * p.unit;
+
+  # ---------------------------------------------------------------------------
+  # syncoid on the backup host, as the source sees it.
+  # ---------------------------------------------------------------------------
+
+  # The presets syncoid pulls with: its sync snapshots, holds and mbuffer stage apply.
+  syncoidPresets = [ "syncoid-pull" "read-only" ];
+
+  # One option of syncoid's command line, read as Getopt::Long does for `--name=value` and
+  # `--name value` (the last one wins); null when it is not there.
+  syncoidOption = name: args:
+    let
+      n = length args;
+      at = builtins.elemAt args;
+      values = concatLists (genList
+        (i:
+          let m = match "--${name}=(.*)" (at i); in
+          if m != null then m
+          else if at i == "--${name}" && i + 1 < n then [ (at (i + 1)) ]
+          else [ ])
+        n);
+    in
+    if values == [ ] then null else builtins.elemAt values (length values - 1);
+
+  # syncoid names its sync snapshots `syncoid_[ID_]HOST_<stamp>` and its hold tag
+  # `syncoid_[ID_]HOST`, HOST being what `hostname` prints on the backup host and ID its
+  # --identifier. This prefix admits exactly those of one backup host (the gatekeeper admits
+  # the tag as the prefix without its last `_`).
+  syncoidSnapshotPrefix = { host, args }:
+    let id = syncoidOption "identifier" args; in
+    "syncoid_" + (if id == null then "" else "${id}_") + "${host}_";
+
+  # The mbuffer -m syncoid sends: its --mbuffer-size, else its default, 16M.
+  syncoidMbufferSize = args:
+    let v = syncoidOption "mbuffer-size" args; in if v == null then "16M" else v;
+
+  # An identity's snapshotPrefix when none is given: zfs-puller's own default for preset
+  # puller; for syncoid the names of its backup host, or, with no host given, every syncoid
+  # snapshot (the module warns about that).
+  defaultSnapshotPrefix = identity:
+    if identity.preset == "puller" then "zfs-puller_"
+    else if identity.backupHost == null then "syncoid_"
+    else syncoidSnapshotPrefix { host = identity.backupHost; args = identity.syncoidArgs; };
+
+  # Datasets a and b share snapshots when one is the other or lies below it (component-wise).
+  datasetsOverlap = a: b: a == b || hasPrefix "${a}/" b || hasPrefix "${b}/" a;
+
+  # Pairs of identities that could act on each other's snapshots: on overlapping datasets,
+  # one's snapshotPrefix starts with the other's (so the shorter admits every name and hold
+  # tag of the longer). Returns { a, b, datasets } with a < b and a's overlapping datasets.
+  prefixConflicts = identities:
+    let
+      names = attrNames identities;
+      pairs = concatLists (map (a: map (b: { inherit a b; }) (filter (b: a < b) names)) names);
+      overlap = p: filter (ds: any (datasetsOverlap ds) identities.${p.b}.datasets) identities.${p.a}.datasets;
+      nested = p:
+        let x = identities.${p.a}.snapshotPrefix; y = identities.${p.b}.snapshotPrefix; in
+        hasPrefix x y || hasPrefix y x;
+    in
+    map (p: p // { datasets = overlap p; }) (filter (p: nested p && overlap p != [ ]) pairs);
 
   # Identity and job names end up as TOML bare keys, in authorized_keys command strings
   # and in systemd unit names: keep them to one safe word.
@@ -242,7 +313,8 @@ let
     // listToAttrs (map (t: { name = t; value = programPath t; })
       (uniqueSorted (concatLists (map (i: i.tools) (builtins.attrValues identities)))));
 
-  # identities: name -> { datasets, preset, snapshotPrefix, allowDestroy, rawOnly, tools }
+  # identities: name -> { datasets, preset, snapshotPrefix, allowDestroy, rawOnly, tools,
+  # mbufferMaxMemory }
   renderPolicy = { programs, audit, identities }:
     let
       programLines = concatMapStrings (n: "${n} = ${tomlString programs.${n}}\n") (attrNames programs);
@@ -261,8 +333,8 @@ let
           allow_destroy = ${tomlBool i.allowDestroy}
           raw_only = ${tomlBool i.rawOnly}
           tools = ${tomlList i.tools}
-        ''
-        + (if (i.mbufferMaxMemory or null) != null then "mbuffer_max_memory = ${tomlString i.mbufferMaxMemory}\n" else "");
+          mbuffer_max_memory = ${tomlString i.mbufferMaxMemory}
+        '';
     in
     ''
       # zfs-gatekeeper policy, generated by the NixOS module (services.zfs-gatekeeper).
@@ -422,11 +494,13 @@ in
 {
   inherit
     presetPermissions presets sourcePermissions sourceGrants permissionOrder receivePermissions targetPermissions
-    targetGrant toolPackages tools sharedPublicKeys mbufferSizeProblem defaultPackage
+    targetGrant toolPackages tools sharedPublicKeys mbufferSizeProblem mbufferBytes defaultPackage
+    syncoidPresets syncoidOption syncoidSnapshotPrefix syncoidMbufferSize defaultSnapshotPrefix
+    datasetsOverlap prefixConflicts
     datasetNameProblem isValidDatasetName keyBlobPrefix keyTypes publicKeyProblem
     isValidPublicKey namePattern isValidName isValidSnapshotPrefix parseRemote remoteProblem
     tomlString tomlList escapeShellArg escapeShellArgs escapeUnitName
     policyPrograms renderPolicy authorizedKeyLine allowScript
     targetAllowScript targetUnallowScript renderPullerConfig
-    uniqueSorted;
+    uniqueSorted hasPrefix;
 }

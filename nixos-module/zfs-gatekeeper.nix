@@ -75,16 +75,54 @@ let
         message = "services.zfs-gatekeeper.identities.${name}.datasets: \"${ds}\" is not a dataset name ZFS accepts: it ${toString (zg.datasetNameProblem ds)}.";
       })
       identity.datasets
-    ++ lib.optional (identity.mbufferMaxMemory != null) {
+    ++ [{
       assertion = zg.mbufferSizeProblem identity.mbufferMaxMemory == null;
       message = "services.zfs-gatekeeper.identities.${name}.mbufferMaxMemory = \"${identity.mbufferMaxMemory}\" ${toString (zg.mbufferSizeProblem identity.mbufferMaxMemory)}.";
-    }
+    }]
+    ++ syncoidAssertions name identity
     ++ map
       (key: {
         assertion = zg.isValidPublicKey key;
         message = "services.zfs-gatekeeper.identities.${name}.publicKeys: \"${key}\" does not parse as an OpenSSH public key: it ${toString (zg.publicKeyProblem key)}.";
       })
       identity.publicKeys;
+
+  # What the identity says about syncoid on its backup host must match what that syncoid sends.
+  syncoidAssertions = name: identity:
+    let
+      option = "services.zfs-gatekeeper.identities.${name}";
+      derived = zg.syncoidSnapshotPrefix { host = identity.backupHost; args = identity.syncoidArgs; };
+      mbufferArg = zg.syncoidOption "mbuffer-size" identity.syncoidArgs;
+      sent = zg.syncoidMbufferSize identity.syncoidArgs;
+      allowed = zg.mbufferBytes identity.mbufferMaxMemory;
+    in
+    if identity.preset == "puller" then [
+      {
+        assertion = identity.backupHost == null && identity.syncoidArgs == [ ];
+        message = "${option}: backupHost and syncoidArgs describe syncoid; preset ${identity.preset} is zfs-puller's, whose snapshot names come from the job's prefix: set snapshotPrefix to it instead.";
+      }
+    ] else lib.optionals (builtins.elem identity.preset zg.syncoidPresets) [
+      {
+        # The host is known, so anything but syncoid's own names for it is a mistake: a
+        # shorter prefix also admits other backup hosts' snapshots, another one none of these.
+        assertion = identity.backupHost == null || identity.snapshotPrefix == derived;
+        message = "${option}.snapshotPrefix = \"${identity.snapshotPrefix}\", but syncoid on ${toString identity.backupHost} names its sync snapshots ${derived}<date> and its hold tag ${builtins.substring 0 (builtins.stringLength derived - 1) derived}: "
+          + (if zg.hasPrefix identity.snapshotPrefix derived
+          then "this prefix also admits other backup hosts' snapshots, which this key could then destroy, hold or release."
+          else "the gatekeeper would deny them.")
+          + " Remove snapshotPrefix (backupHost sets it to \"${derived}\"), or remove backupHost to share one prefix between backup hosts knowingly.";
+      }
+      {
+        assertion = zg.mbufferSizeProblem sent == null;
+        message = "${option}.syncoidArgs: --mbuffer-size=${sent} ${toString (zg.mbufferSizeProblem sent)}; the gatekeeper would deny every send through mbuffer.";
+      }
+      {
+        assertion = !(builtins.elem "mbuffer" identity.tools) || allowed == null || zg.mbufferBytes sent == null || allowed >= zg.mbufferBytes sent;
+        message = "${option}.mbufferMaxMemory = \"${identity.mbufferMaxMemory}\" is less than the mbuffer -m ${sent} syncoid sends ("
+          + (if mbufferArg != null then "its --mbuffer-size in syncoidArgs" else "syncoid's default; put the backup host's --mbuffer-size in syncoidArgs if it sets one")
+          + "): the gatekeeper would deny every send through mbuffer. Raise mbufferMaxMemory, or remove it (it follows syncoidArgs).";
+      }
+    ];
 in
 {
 
@@ -164,7 +202,7 @@ in
           };
         }
       '';
-      type = types.attrsOf (types.submodule {
+      type = types.attrsOf (types.submodule ({ config, ... }: {
         options = {
           publicKeys = mkOption {
             # One line each, as users.users.<name>.openssh.authorizedKeys.keys takes them.
@@ -201,13 +239,53 @@ in
             '';
           };
 
+          backupHost = mkOption {
+            # What `hostname` prints on the backup host (a NixOS host's networking.hostName).
+            type = types.nullOr (types.strMatching "[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?");
+            default = null;
+            example = "backup";
+            description = ''
+              The backup host that pulls with this identity's keys, as `hostname` prints it
+              there (on NixOS its {option}`networking.hostName`). syncoid names its sync
+              snapshots `syncoid_[ID_]HOST_<date>` and its hold tag `syncoid_[ID_]HOST` after
+              that host, so for presets `syncoid-pull` and `read-only` the
+              {option}`snapshotPrefix` becomes `syncoid_<backupHost>_` (with syncoid's
+              `--identifier` from {option}`syncoidArgs`: `syncoid_<ID>_<backupHost>_`) and this
+              key can no longer destroy, hold or release another backup host's snapshots.
+              Not for preset `puller`: zfs-puller's names come from the job's `prefix`.
+            '';
+          };
+
+          syncoidArgs = mkOption {
+            type = types.listOf types.str;
+            default = [ ];
+            example = [ "--identifier=offsite" "--mbuffer-size=128M" ];
+            description = ''
+              syncoid's options on the backup host for this key: what its
+              `services.syncoid` passes (`commonArgs`, then the command's `extraArgs`). The
+              module reads `--identifier` (for {option}`snapshotPrefix`) and
+              `--mbuffer-size` (for {option}`mbufferMaxMemory`, which must allow it). In one
+              flake for both hosts, take them from the backup host's configuration instead of
+              copying them.
+            '';
+          };
+
           snapshotPrefix = mkOption {
             type = types.str;
-            default = "syncoid_";
-            example = "zfs-puller_";
+            default = zg.defaultSnapshotPrefix config;
+            defaultText = literalExpression ''
+              if preset == "puller" then "zfs-puller_"
+              else if backupHost != null then "syncoid_[<--identifier>_]''${backupHost}_"
+              else "syncoid_"
+            '';
+            example = "zfs-puller_offsite_";
             description = ''
               Snapshots this identity may create, hold, release, bookmark and destroy must
-              start with this prefix. syncoid names its sync snapshots `syncoid_...`.
+              start with this prefix, and so must its hold tags (a prefix ending in `_` also
+              admits the tag without that `_`, syncoid's `syncoid_[ID_]HOST`). For syncoid,
+              set {option}`backupHost` instead: the prefix then covers that host's snapshots
+              only. For zfs-puller it is the job's `prefix` (zfs-puller's default,
+              `zfs-puller_`, is the default here); two backup hosts need two prefixes.
             '';
           };
 
@@ -231,13 +309,18 @@ in
           };
 
           mbufferMaxMemory = mkOption {
-            type = types.nullOr (types.strMatching "[1-9][0-9]*[kKmMgG]?");
-            default = null;
+            # The policy loader's syntax; zero and sizes above 16G are caught by assertions.
+            type = types.strMatching "[0-9]+[kKmMgG]?";
+            default =
+              let size = zg.syncoidMbufferSize config.syncoidArgs; in
+              if zg.mbufferSizeProblem size == null then size else "16M";
+            defaultText = literalExpression ''<the --mbuffer-size in syncoidArgs, else "16M">'';
             example = "128M";
             description = ''
-              The largest buffer an mbuffer stage may allocate (`mbuffer -m`), at most `16G`.
-              `null`: the gatekeeper's default, `16M`, which is syncoid's default. Raise it for
-              syncoid's `--mbuffer-size`.
+              The largest buffer an mbuffer stage may allocate (`mbuffer -m`, memory it takes
+              up front), at most `16G`; `k`, `M`, `G` are powers of 1024. The default is
+              syncoid's own default, `16M`, or the `--mbuffer-size` in {option}`syncoidArgs`.
+              A syncoid identity with `mbuffer` in its tools must allow what syncoid sends.
             '';
           };
 
@@ -251,7 +334,7 @@ in
             '';
           };
         };
-      });
+      }));
     };
   };
 
@@ -295,11 +378,30 @@ in
           message = "users.users.${cfg.user}: home must stay /var/empty (sshd reads %h/.ssh/authorized_keys before the module's keys) and the login shell the gatekeeper; something overrides the module's mkForce.";
         }
       ]
-      ++ builtins.concatLists (lib.mapAttrsToList identityAssertions cfg.identities);
+      ++ builtins.concatLists (lib.mapAttrsToList identityAssertions cfg.identities)
+      # Two keys of this host that could act on each other's snapshots: one backup host's key
+      # could destroy another's sync snapshots (breaking its next incremental pull) or release
+      # its holds. Both are configured here, so this is always a mistake.
+      ++ map
+        (c: {
+          assertion = false;
+          message = "services.zfs-gatekeeper.identities.${c.a} (snapshotPrefix \"${cfg.identities.${c.a}.snapshotPrefix}\") and ${c.b} (\"${cfg.identities.${c.b}.snapshotPrefix}\") reach the same snapshots on ${builtins.concatStringsSep ", " c.datasets}: one prefix starts with the other, so one key could destroy, hold or release the sync snapshots the other's backup host depends on. Give each backup host its own prefix (backupHost for syncoid; the job's prefix and snapshotPrefix for zfs-puller).";
+        })
+        (zg.prefixConflicts cfg.identities);
 
-    # Not an assertion: with no identities the allow unit still revokes earlier grants.
-    warnings = lib.optional (cfg.identities == { })
-      "services.zfs-gatekeeper has no identities: the policy allows nothing and `zfs-gatekeeper --check` rejects it; zfs-gatekeeper-allow.service still revokes earlier grants.";
+    warnings =
+      # Not an assertion: with no identities the allow unit still revokes earlier grants.
+      lib.optional (cfg.identities == { })
+        "services.zfs-gatekeeper has no identities: the policy allows nothing and `zfs-gatekeeper --check` rejects it; zfs-gatekeeper-allow.service still revokes earlier grants."
+      # Not an assertion: it is how every configuration before backupHost was written, and it
+      # is safe while one backup host pulls these datasets with syncoid. With backupHost set,
+      # a wider prefix is an assertion (syncoidAssertions).
+      ++ lib.concatLists (lib.mapAttrsToList
+        (name: identity: lib.optional
+          (builtins.elem identity.preset zg.syncoidPresets && identity.backupHost == null
+            && zg.hasPrefix identity.snapshotPrefix "syncoid_")
+          "services.zfs-gatekeeper.identities.${name}: snapshotPrefix = \"${identity.snapshotPrefix}\" admits every syncoid snapshot and hold on its datasets, those of other backup hosts (and of any syncoid run on this host) too, so this key may ${if identity.allowDestroy && identity.preset == "syncoid-pull" then "destroy, " else ""}hold or release them. Set backupHost to the backup host's hostname: the prefix becomes syncoid_<backupHost>_.")
+        cfg.identities);
 
     # mkForce: the account belongs to the module, also when the configuration still has a
     # hand-made user of this name (isNormalUser, a shell): switching needs no other change.

@@ -8,9 +8,12 @@
     ];
     datasets = [ "NIXROOT/home" ];
     preset = "syncoid-pull";
-    # syncoid --identifier=backup names its sync snapshots syncoid_backup_<target host>_<date>
-    # and its hold tag syncoid_backup_<target host>.
-    snapshotPrefix = "syncoid_backup_";
+    # The backup host's hostname: syncoid there names its sync snapshots syncoid_backup_<date>
+    # and its hold tag syncoid_backup, so the prefix is syncoid_backup_ and this key cannot
+    # touch another backup host's snapshots.
+    backupHost = "backup";
+    # Its services.syncoid.commands.optinix-home.extraArgs: mbufferMaxMemory follows them.
+    syncoidArgs = [ "--mbuffer-size=128M" ];
     allowDestroy = true; # syncoid prunes its own old sync snapshots
     tools = [ "lzop" "mbuffer" ]; # syncoid's default compression and buffer
   };

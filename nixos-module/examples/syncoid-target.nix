@@ -2,6 +2,10 @@
 # services.sanoid prunes. No zfs-gatekeeper module needed on this side; the source needs
 # examples/syncoid-source.nix.
 {
+  # syncoid names its sync snapshots after this name (syncoid_backup_<date>): the source
+  # identity's backupHost.
+  networking.hostName = "backup";
+
   services.syncoid = {
     enable = true;
     interval = "daily";
@@ -15,7 +19,9 @@
       # identity has rawOnly = true), c, L, e. For example: sendOptions = "w";
       # syncoid's defaults (lzop compression, mbuffer) must be in the identity's tools.
       # Never add --sshoption=StrictHostKeyChecking=no: host keys are checked below.
-      extraArgs = [ "--identifier=backup" ];
+      # The source identity's syncoidArgs are these: 128M is more than the gatekeeper's
+      # default mbuffer bound (16M, syncoid's default).
+      extraArgs = [ "--mbuffer-size=128M" ];
     };
   };
 

@@ -36,9 +36,10 @@ let
       "[\n" + concatStringsSep ",\n" (map (x: "${inner}${pretty inner x}") v) + "\n${indent}]")
     else toJSON v;
 
-  # Everything the module configured, minus texts that get their own golden file.
-  # A disabled service shows as { enable = false; } so stub defaults do not clutter the goldens.
-  summary = removeAttrs config [ "_module" "assertions" "warnings" ] // {
+  # Everything the module configured (its warnings too), minus texts that get their own golden
+  # file. A disabled service shows as { enable = false; } so stub defaults do not clutter the
+  # goldens.
+  summary = removeAttrs config [ "_module" "assertions" ] // {
     services = mapAttrs (n: s: if (s.enable or true) == false then { enable = false; } else s) config.services;
     environment = config.environment // {
       etc = mapAttrs (n: e: removeAttrs e [ "text" ] // { text = "(golden file)"; }) config.environment.etc;

@@ -119,6 +119,49 @@ let
     { name = "mbufferSizeProblem 16385M"; expr = zg.mbufferSizeProblem "16385M"; expected = "is above 16G, the most the gatekeeper accepts"; }
     { name = "mbufferSizeProblem huge number"; expr = zg.mbufferSizeProblem "99999999999999999999k"; expected = "is above 16G, the most the gatekeeper accepts"; }
     { name = "mbufferSizeProblem unit T"; expr = zg.mbufferSizeProblem "1T"; expected = "is not a size such as \"16M\" or \"1G\""; }
+    { name = "mbufferSizeProblem zero"; expr = zg.mbufferSizeProblem "0M"; expected = "is not a size such as \"16M\" or \"1G\""; }
+    { name = "mbufferSizeProblem leading zeros (as the loader)"; expr = zg.mbufferSizeProblem "0016M"; expected = null; }
+    { name = "mbufferBytes 128M"; expr = zg.mbufferBytes "128M"; expected = 134217728; }
+    { name = "mbufferBytes 16G"; expr = zg.mbufferBytes "16G"; expected = 17179869184; }
+    { name = "mbufferBytes 1k"; expr = zg.mbufferBytes "1k"; expected = 1024; }
+    { name = "mbufferBytes above 16G"; expr = zg.mbufferBytes "16385M"; expected = null; }
+
+    # syncoid on the backup host.
+    { name = "syncoidOption --name=value"; expr = zg.syncoidOption "identifier" [ "--identifier=site2" ]; expected = "site2"; }
+    { name = "syncoidOption --name value"; expr = zg.syncoidOption "identifier" [ "-r" "--identifier" "site2" ]; expected = "site2"; }
+    { name = "syncoidOption the last one wins"; expr = zg.syncoidOption "mbuffer-size" [ "--mbuffer-size=1G" "--mbuffer-size" "64M" ]; expected = "64M"; }
+    { name = "syncoidOption absent"; expr = zg.syncoidOption "identifier" [ "--mbuffer-size=1G" "--no-sync-snap" ]; expected = null; }
+    { name = "syncoidOption a trailing name without value"; expr = zg.syncoidOption "identifier" [ "--identifier" ]; expected = null; }
+    { name = "syncoidOption another option with the same start"; expr = zg.syncoidOption "identifier" [ "--identifier-x=1" ]; expected = null; }
+    { name = "syncoidSnapshotPrefix host"; expr = zg.syncoidSnapshotPrefix { host = "backup"; args = [ ]; }; expected = "syncoid_backup_"; }
+    { name = "syncoidSnapshotPrefix host and identifier"; expr = zg.syncoidSnapshotPrefix { host = "vm"; args = [ "--identifier=offsite.1:a-b" ]; }; expected = "syncoid_offsite.1:a-b_vm_"; }
+    { name = "syncoidMbufferSize default"; expr = zg.syncoidMbufferSize [ ]; expected = "16M"; }
+    { name = "syncoidMbufferSize from the options"; expr = zg.syncoidMbufferSize [ "--mbuffer-size=128M" ]; expected = "128M"; }
+    { name = "defaultSnapshotPrefix puller"; expr = zg.defaultSnapshotPrefix { preset = "puller"; backupHost = "backup"; syncoidArgs = [ ]; }; expected = "zfs-puller_"; }
+    { name = "defaultSnapshotPrefix syncoid without host"; expr = zg.defaultSnapshotPrefix { preset = "syncoid-pull"; backupHost = null; syncoidArgs = [ ]; }; expected = "syncoid_"; }
+    { name = "defaultSnapshotPrefix read-only with host"; expr = zg.defaultSnapshotPrefix { preset = "read-only"; backupHost = "b"; syncoidArgs = [ "--identifier" "x" ]; }; expected = "syncoid_x_b_"; }
+    { name = "datasetsOverlap equal"; expr = zg.datasetsOverlap "tank/data" "tank/data"; expected = true; }
+    { name = "datasetsOverlap below"; expr = zg.datasetsOverlap "tank/data/child" "tank"; expected = true; }
+    { name = "datasetsOverlap component-wise"; expr = zg.datasetsOverlap "tank/data" "tank/database"; expected = false; }
+    {
+      name = "prefixConflicts: nested prefixes on nested datasets, each pair once";
+      expr = zg.prefixConflicts {
+        a = { datasets = [ "tank" "other" ]; snapshotPrefix = "syncoid_"; };
+        b = { datasets = [ "tank/x" ]; snapshotPrefix = "syncoid_b_"; };
+        c = { datasets = [ "tank/x" ]; snapshotPrefix = "syncoid_c_"; };
+        d = { datasets = [ "tankx" ]; snapshotPrefix = "syncoid_"; };
+      };
+      expected = [ { a = "a"; b = "b"; datasets = [ "tank" ]; } { a = "a"; b = "c"; datasets = [ "tank" ]; } ];
+    }
+    {
+      name = "prefixConflicts: per-host prefixes on one dataset do not conflict";
+      expr = zg.prefixConflicts {
+        a = { datasets = [ "tank" ]; snapshotPrefix = "syncoid_a_"; };
+        b = { datasets = [ "tank" ]; snapshotPrefix = "syncoid_ab_"; };
+        c = { datasets = [ "tank" ]; snapshotPrefix = "zfs-puller_"; };
+      };
+      expected = [ ];
+    }
     {
       name = "defaultPackage: pkgs.zfs-gatekeeper when the overlay provides it";
       expr = zg.defaultPackage { zfs-gatekeeper = "pkg"; } "opt";

@@ -5,6 +5,7 @@ let
   source = ../examples/source.nix;
   target = ../examples/target.nix;
   syncoid = ../examples/syncoid-target.nix;
+  syncoidSource = ../examples/syncoid-source.nix;
   seed = ./cases/seed-source.nix;
   seedKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAWOt2JylfvonVA2PIiv4OhI8CGPILkTQ/zqKBVopxRu backup@target";
   key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICsm+h8IZ+Tomp8GVnDxpp9Rcs129GtMhA2CnEv3FWfM root@backup";
@@ -18,6 +19,10 @@ let
   newIdentity = name: settings: {
     imports = [ source ];
     services.zfs-gatekeeper.identities.${name} = settings;
+  };
+  withSyncoid = settings: { lib, ... }: {
+    imports = [ source syncoidSource ];
+    services.zfs-gatekeeper.identities.optinix-home-syncoid = builtins.mapAttrs (_: lib.mkForce) settings;
   };
   withJob = settings: { lib, ... }: {
     imports = [ target ];
@@ -153,8 +158,63 @@ in
     module = withIdentity { mbufferMaxMemory = "17G"; };
   };
   mbuffer-memory-unit = {
-    expect = "A definition for option `services.zfs-gatekeeper.identities.optinix-home.mbufferMaxMemory' is not of type `null or string matching the pattern [1-9][0-9]*[kKmMgG]?'.";
+    expect = "A definition for option `services.zfs-gatekeeper.identities.optinix-home.mbufferMaxMemory' is not of type `string matching the pattern [0-9]+[kKmMgG]?'.";
     module = withIdentity { mbufferMaxMemory = "1T"; };
+  };
+  mbuffer-memory-zero = {
+    expect = "services.zfs-gatekeeper.identities.optinix-home.mbufferMaxMemory = \"00M\" is not a size such as \"16M\" or \"1G\".";
+    module = withIdentity { mbufferMaxMemory = "00M"; };
+  };
+
+  # ---- syncoid on the backup host (examples/syncoid-source.nix: backupHost "backup",
+  # --mbuffer-size=128M)
+  syncoid-bare-prefix-with-host = {
+    expect = "services.zfs-gatekeeper.identities.optinix-home-syncoid.snapshotPrefix = \"syncoid_\", but syncoid on backup names its sync snapshots syncoid_backup_<date> and its hold tag syncoid_backup: this prefix also admits other backup hosts' snapshots, which this key could then destroy, hold or release. Remove snapshotPrefix (backupHost sets it to \"syncoid_backup_\"), or remove backupHost to share one prefix between backup hosts knowingly.";
+    module = withSyncoid { snapshotPrefix = "syncoid_"; };
+  };
+  syncoid-prefix-of-another-host = {
+    expect = "services.zfs-gatekeeper.identities.optinix-home-syncoid.snapshotPrefix = \"syncoid_backup2_\", but syncoid on backup names its sync snapshots syncoid_backup_<date> and its hold tag syncoid_backup: the gatekeeper would deny them.";
+    module = withSyncoid { snapshotPrefix = "syncoid_backup2_"; };
+  };
+  syncoid-identifier-not-in-prefix = {
+    expect = "but syncoid on backup names its sync snapshots syncoid_site2_backup_<date> and its hold tag syncoid_site2_backup: this prefix also admits other backup hosts' snapshots";
+    module = withSyncoid { syncoidArgs = [ "--identifier=site2" ]; snapshotPrefix = "syncoid_"; };
+  };
+  syncoid-host-name = {
+    expect = "A definition for option `services.zfs-gatekeeper.identities.optinix-home-syncoid.backupHost' is not of type `null or string matching the pattern [A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?'.";
+    module = withSyncoid { backupHost = "backup host"; };
+  };
+  backup-host-for-puller = {
+    expect = "services.zfs-gatekeeper.identities.optinix-home: backupHost and syncoidArgs describe syncoid; preset puller is zfs-puller's, whose snapshot names come from the job's prefix: set snapshotPrefix to it instead.";
+    module = withIdentity { backupHost = "backup"; };
+  };
+  syncoid-args-for-puller = {
+    expect = "services.zfs-gatekeeper.identities.optinix-home: backupHost and syncoidArgs describe syncoid";
+    module = withIdentity { syncoidArgs = [ "--mbuffer-size=1G" ]; };
+  };
+  syncoid-mbuffer-size-too-large = {
+    expect = "services.zfs-gatekeeper.identities.optinix-home-syncoid.syncoidArgs: --mbuffer-size=32G is above 16G, the most the gatekeeper accepts; the gatekeeper would deny every send through mbuffer.";
+    module = withSyncoid { syncoidArgs = [ "--mbuffer-size=32G" ]; };
+  };
+  syncoid-mbuffer-size-above-memory = {
+    expect = "services.zfs-gatekeeper.identities.optinix-home-syncoid.mbufferMaxMemory = \"64M\" is less than the mbuffer -m 128M syncoid sends (its --mbuffer-size in syncoidArgs): the gatekeeper would deny every send through mbuffer. Raise mbufferMaxMemory, or remove it (it follows syncoidArgs).";
+    module = withSyncoid { mbufferMaxMemory = "64M"; };
+  };
+  syncoid-default-mbuffer-size-above-memory = {
+    expect = "services.zfs-gatekeeper.identities.optinix-home-syncoid.mbufferMaxMemory = \"8M\" is less than the mbuffer -m 16M syncoid sends (syncoid's default; put the backup host's --mbuffer-size in syncoidArgs if it sets one)";
+    module = withSyncoid { syncoidArgs = [ ]; mbufferMaxMemory = "8M"; };
+  };
+  prefix-conflict = {
+    expect = "services.zfs-gatekeeper.identities.optinix-home (snapshotPrefix \"zfs-puller_\") and second-puller (\"zfs-puller_b_\") reach the same snapshots on NIXROOT/home: one prefix starts with the other, so one key could destroy, hold or release the sync snapshots the other's backup host depends on.";
+    module = newIdentity "second-puller" { publicKeys = [ key ]; datasets = [ "NIXROOT/home/sub" ]; preset = "puller"; snapshotPrefix = "zfs-puller_b_"; };
+  };
+  prefix-conflict-two-syncoid-hosts-sharing-syncoid_ = {
+    expect = "services.zfs-gatekeeper.identities.a (snapshotPrefix \"syncoid_\") and b (\"syncoid_\") reach the same snapshots on tank/data";
+    module = {
+      imports = [ source ];
+      services.zfs-gatekeeper.identities.a = { publicKeys = [ key ]; datasets = [ "tank/data" ]; };
+      services.zfs-gatekeeper.identities.b = { publicKeys = [ seedKey ]; datasets = [ "tank" ]; };
+    };
   };
   package-without-flake = {
     expect = "services.zfs-gatekeeper.package is not set and pkgs has no zfs-gatekeeper: import the flake's nixosModules.default (which sets it), apply the flake's overlays.default, or set services.zfs-gatekeeper.package to a build of this repository.";

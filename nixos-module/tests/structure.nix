@@ -135,6 +135,11 @@ let
         && vmTarget.config.services.zfs-puller.jobs.data.keepSource == 0;
     }
     {
+      name = "vm: the syncoid identity names the node that runs syncoid (snapshotPrefix syncoid_target_)";
+      ok = vmSource.config.services.zfs-gatekeeper.identities.syncoid.snapshotPrefix == "syncoid_target_"
+        && vm.nodes ? target && vmTarget.config.services.syncoid.commands ? pull-data;
+    }
+    {
       name = "vm: target node config passes the module's assertions";
       ok = vmTarget.config.services.zfs-puller.jobs.data.target == "b/puller-data"
         && vmTarget.config.services.sanoid.templates.backup.autosnap == false

@@ -30,6 +30,8 @@ let
         publicKeys = [ sshKeys.snakeOilEd25519PublicKey ];
         datasets = [ "tank/data" ];
         preset = "syncoid-pull";
+        # The node that runs syncoid: snapshotPrefix syncoid_target_.
+        backupHost = "target";
         # syncoid runs with --no-sync-snap: it never destroys, so this key may not either.
         allowDestroy = false;
         tools = [ "lzop" "mbuffer" ];

@@ -9,6 +9,9 @@
       datasets = [ "tank/data" "tank/my data" ];
       preset = "syncoid-pull";
       tools = [ "lzop" "gzip" "pigz" "zstd" "zstdmt" "xz" "lz4" "mbuffer" ];
+      # The corpus holds the snapshots of host vm with and without --identifier: the prefix
+      # every syncoid run shares (the module warns about it).
+      snapshotPrefix = "syncoid_";
       # syncoid --mbuffer-size up to 1G is in the corpus.
       mbufferMaxMemory = "1G";
     };

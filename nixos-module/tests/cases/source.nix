@@ -1,6 +1,8 @@
 # Golden case "source": the README's source examples (zfs-puller's identity and syncoid's)
-# plus a third identity that exercises the other branches (preset puller without destroy,
-# rawOnly, a dataset name with a space, an audit file, several key types, and mkMerge/mkForce).
+# plus a third identity that exercises the other branches (preset puller without destroy and
+# with a prefix of its own, rawOnly, a dataset name with a space, an audit file, several key
+# types, and mkMerge/mkForce) and a fourth (read-only, a syncoid backup host with an
+# --identifier given as two words, a larger --mbuffer-size).
 { lib, ... }:
 {
   imports = [ ../../examples/source.nix ../../examples/syncoid-source.nix ];
@@ -14,12 +16,24 @@
             "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBP75rX6yXHqszzU7dzsY4FQxHWQkSTdduhsD03zlnF/SaSXxqjhX2nSLObodz2u+wC/apnlx1eYY6GSi6CeI/3M= offsite key"
             "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQCrRvnJGDX55AzdOjy65dccKWnQsHNZ9sXN8iZTuDMtyFQxEs5yTCxNMTOr6FcRINXmzXDGCUGS+f2tJbZL7aYeMFVFodfX9hEeV2XX0rk08oYx3gkR5t5hkNw4B0ciLBokoKJU5W/AzrW78gvn0TzBuH5n8M2y2O2z6oZhjCvtQRnO0MVfjfSSJk5gCYR/xx6xcQzvWi64Spu1+I9kFNLmKDFBYBHOT2lT0+j/+hKvPlypR5fxZ3+8Nt00mKumAQuuAVRT1P7YAqOiTf46yRPR/6fGiofMxGf6ikZWVInncI0Wc1VXK669irmu1URVs6xT+rauZd2D/xaDJmwtojocJ/xqeOltuLFoBCljM2goQXA8QXWHWF2VfnhuIAA/XrNg62rR2+3N2OyqJbjOS8lWwBLqXxh13LnKmnHlE7vxXX/o+UYJ601aBTBF51kIcxEwWsObrUBU6sHKx+FSfrBOPXTHhH5s9D8xef61kbsmJB6J1vBRzIONp2zmWOQFs+0= legacy@offsite"
           ];
-          datasets = [ "NIXROOT/home" "tank/my data" ];
+          datasets = [ "tank/my data" "tank/offsite" ];
           preset = "puller";
-          snapshotPrefix = "zfs-puller_";
+          # A second zfs-puller backup host: a prefix of its own (the target case's job
+          # offsite-data has it), so neither host's key reaches the other's sync snapshots.
+          snapshotPrefix = "zfs-puller_offsite_";
           allowDestroy = false;
           rawOnly = true;
           tools = [ "lzop" ];
+        };
+        identities.vault = {
+          publicKeys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICsm+h8IZ+Tomp8GVnDxpp9Rcs129GtMhA2CnEv3FWfM root@vault" ];
+          datasets = [ "tank/my data" ];
+          preset = "read-only";
+          allowDestroy = false; # read-only never destroys; said here too, for the policy's reader
+          # snapshotPrefix syncoid_site2_vault_, mbufferMaxMemory 1G.
+          backupHost = "vault";
+          syncoidArgs = [ "--identifier" "site2" "--no-sync-snap" "--mbuffer-size=1G" ];
+          tools = [ "lzop" "mbuffer" ];
         };
       };
     }

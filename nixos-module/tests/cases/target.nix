@@ -13,6 +13,8 @@
     startAt = "hourly";
     recursive = true;
     raw = true;
+    # The source identity's snapshotPrefix: another backup host pulls NIXROOT/home there.
+    prefix = "zfs-puller_offsite_";
     keepSource = 0;
   };
 }

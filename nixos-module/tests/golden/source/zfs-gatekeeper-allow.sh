@@ -10,7 +10,8 @@ failed=0
 
 # One "user<TAB>dataset" per line (ZFS names never contain a TAB or a newline).
 wanted='zfs-backup	NIXROOT/home
-zfs-backup	tank/my data'
+zfs-backup	tank/my data
+zfs-backup	tank/offsite'
 
 # Revoke what an earlier run granted and the configuration no longer lists.
 if [ -f "$state" ]; then
@@ -42,6 +43,7 @@ grant() {
 
 grant zfs-backup send,snapshot,hold,release,bookmark,destroy,mount NIXROOT/home
 grant zfs-backup send,snapshot,hold,release,bookmark 'tank/my data'
+grant zfs-backup send,snapshot,hold,release,bookmark tank/offsite
 
 # Remember what was granted, so that a later run can revoke it.
 if [ -n "$wanted" ]; then

@@ -1,6 +1,7 @@
-# environment.etc, programs.ssh.knownHosts, services.openssh.enable, assertions and warnings
-# with the types of nixpkgs (nixos/modules/system/etc/etc.nix, programs/ssh.nix,
-# services/networking/ssh/sshd.nix, misc/assertions.nix), written for these tests.
+# environment.etc, programs.ssh.knownHosts, services.openssh.enable, networking.hostName,
+# assertions and warnings with the types of nixpkgs (nixos/modules/system/etc/etc.nix,
+# programs/ssh.nix, services/networking/ssh/sshd.nix, tasks/network-interfaces.nix,
+# misc/assertions.nix), written for these tests.
 { lib, config, pkgs, ... }:
 
 let
@@ -47,6 +48,10 @@ in
       { };
 
     services.openssh.enable = opt types.bool false;
+
+    # nixos/modules/tasks/network-interfaces.nix: a host name without the domain part (the
+    # default is system.nixos.distroId).
+    networking.hostName = opt (types.strMatching "^$|^[[:alnum:]]([[:alnum:]_-]{0,61}[[:alnum:]])?$") "nixos";
   };
 
   config.assertions = lib.mapAttrsToList
