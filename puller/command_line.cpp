@@ -23,6 +23,8 @@ struct NumberOption {
 const NumberOption number_options[] = {
     {"--keep-source", 0, 100000, &JobConfig::keep_source},
     {"--keep-target", 0, 100000, &JobConfig::keep_target},
+    {"--prune-min-age-days", 0, 36500, &JobConfig::prune_min_age_days},
+    {"--prune-max-percent", 1, 100, &JobConfig::prune_max_percent},
     {"--connect-timeout", 1, 3600, &JobConfig::connect_timeout},
     {"--stall-timeout", 1, 86400, &JobConfig::stall_timeout},
     {"--stream-cap-factor", 1, 1000, &JobConfig::stream_cap_factor},
@@ -36,26 +38,15 @@ const NumberOption* number_option(const std::string& name) {
     return nullptr;
 }
 
-const std::set<std::string> pull_only{"--ssh-key",
-                                      "--known-hosts",
-                                      "--port",
-                                      "--recursive",
-                                      "--raw",
-                                      "--prefix",
-                                      "--keep-source",
-                                      "--keep-target",
-                                      "--no-hold",
-                                      "--bookmark",
-                                      "--always-snapshot",
-                                      "--zfs",
-                                      "--ssh",
-                                      "--runtime-dir",
-                                      "--state-dir",
-                                      "--connect-timeout",
-                                      "--stall-timeout",
-                                      "--stream-cap-factor",
-                                      "--max-listing-lines",
-                                      "--max-listing-mib"};
+// Options only `pull` takes: the numeric ones above and these.
+const std::set<std::string> pull_only_words{
+    "--ssh-key", "--known-hosts", "--port",     "--recursive",       "--raw",
+    "--prefix",  "--no-hold",     "--bookmark", "--always-snapshot", "--zfs",
+    "--ssh",     "--runtime-dir", "--state-dir"};
+
+bool pull_only(const std::string& option) {
+    return pull_only_words.contains(option) || number_option(option) != nullptr;
+}
 
 } // namespace
 
@@ -94,6 +85,11 @@ Job options (`pull` only; in a configuration file, the key of the same name with
   --prefix P             sync snapshot prefix and hold tag <P>keep (default zfs-puller_)
   --keep-source N        own sync snapshots kept on the source (default 3; 0 = never destroy)
   --keep-target N        own sync snapshots kept on the target (default 30; 0 = never destroy)
+  --prune-min-age-days N target snapshots younger than N days are never destroyed (default 7;
+                         age from when this host received them)
+  --prune-max-percent N  one run destroys at most N % of a dataset's own target snapshots
+                         (default 10; at least one); a run that would destroy more than it
+                         received destroys none
   --no-hold              do not hold the newest common snapshot on the source (key: hold = false)
   --bookmark             also bookmark the newest sync snapshot on the source
   --always-snapshot      a sync snapshot even when nothing changed
@@ -144,7 +140,7 @@ CliResult parse_cli(const std::vector<std::string>& args) {
             return true;
         };
         auto flag_only = [&]() { return !has_inline; };
-        if (pull_only.contains(a)) saw_pull_option = true;
+        if (pull_only(a)) saw_pull_option = true;
 
         std::string v;
         if (a == "--help" || a == "-h")

@@ -43,7 +43,9 @@ const std::set<std::string_view> job_keys{"source",
                                           "stall_timeout",
                                           "stream_cap_factor",
                                           "max_listing_lines",
-                                          "max_listing_mib"};
+                                          "max_listing_mib",
+                                          "prune_min_age_days",
+                                          "prune_max_percent"};
 
 // Apply the keys of one table ([defaults] or [job.NAME]) onto `job`.
 void apply(const toml::table& t, const std::string& table, JobConfig& job, bool is_default) {
@@ -74,6 +76,10 @@ void apply(const toml::table& t, const std::string& table, JobConfig& job, bool 
             job.keep_source = static_cast<unsigned>(get_int(value, what, 0, 100000));
         else if (k == "keep_target")
             job.keep_target = static_cast<unsigned>(get_int(value, what, 0, 100000));
+        else if (k == "prune_min_age_days")
+            job.prune_min_age_days = static_cast<unsigned>(get_int(value, what, 0, 36500));
+        else if (k == "prune_max_percent")
+            job.prune_max_percent = static_cast<unsigned>(get_int(value, what, 1, 100));
         else if (k == "force_rollback")
             job.force_rollback = get_bool(value, what);
         else if (k == "hold")

@@ -23,8 +23,11 @@ struct JobConfig {
     bool recursive = false;
     bool raw = false;
     std::string prefix = "zfs-puller_";
-    unsigned keep_source = 3;  // own sync snapshots kept on the source (0: never destroy)
-    unsigned keep_target = 30; // own sync snapshots kept on the target (0: never destroy)
+    unsigned keep_source = 3;        // own sync snapshots kept on the source (0: never destroy)
+    unsigned keep_target = 30;       // own sync snapshots kept on the target (0: never destroy)
+    unsigned prune_min_age_days = 7; // target snapshots younger than this are never destroyed
+    unsigned prune_max_percent =
+        10; // share of a dataset's own target snapshots one run may destroy
     bool force_rollback = false;
     bool hold = true;             // hold the newest common snapshot on the source
     bool bookmark = false;        // also bookmark it (zfs bookmark DS@S DS#S)

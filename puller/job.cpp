@@ -353,12 +353,17 @@ class Runner {
         // Holds before pruning can touch the snapshots they protect; retention once every clone
         // has its origin.
         if (job_.hold && !g_signal && !hold_and_release(moved)) return exit_internal;
-        if (!g_signal && !opt_.dry_run && !moved.empty()) {
-            std::optional<Inventory> after = fresh_target();
-            if (!after) return job_failed(job_error_);
-            mark_received(plan, *target, *after, done);
+        if (g_signal) return report(plan);
+        // Retention reads the target as it is now, from its own listing (in a dry run: as the
+        // plan would leave it).
+        Inventory after = opt_.dry_run ? planned_target(plan, *source, *target) : *target;
+        if (!opt_.dry_run && !moved.empty()) {
+            std::optional<Inventory> fresh = fresh_target();
+            if (!fresh) return job_failed(job_error_);
+            after = std::move(*fresh);
+            mark_received(plan, *target, after, done);
         }
-        if (!g_signal && !prune(plan, *source, *target, popt, done)) return exit_internal;
+        if (!prune(plan, *source, *target, after, popt, done)) return exit_internal;
         return report(plan);
     }
 
@@ -471,21 +476,69 @@ class Runner {
         return true;
     }
 
-    // Retention on both sides for every dataset that is complete. False on an internal error.
-    bool prune(const JobPlan& plan, const Inventory& source, const Inventory& target,
-               const PlanOptions& popt, const std::set<std::string>& done) {
+    // --dry-run: the target as the plan would leave it, each planned snapshot received now.
+    static Inventory planned_target(const JobPlan& plan, const Inventory& source,
+                                    const Inventory& target) {
+        Inventory after = target;
+        const auto now = static_cast<std::int64_t>(std::time(nullptr));
+        std::uint64_t fake_guid = ~std::uint64_t{0};
+        for (const auto& p : plan.datasets) {
+            if (p.sends.empty()) continue;
+            Dataset& d = after[p.target];
+            d.name = p.target;
+            if (!p.rollback_to.empty())
+                std::erase_if(d.snapshots, [&](const Point& s) {
+                    return std::count(p.would_lose.begin(), p.would_lose.end(), s.name);
+                });
+            const auto src = source.find(p.source);
+            for (const auto& send : p.sends)
+                for (const auto& name : send.brings) {
+                    const Point* listed =
+                        src == source.end() ? nullptr : src->second.snapshot_named(name);
+                    const std::uint64_t txg =
+                        d.snapshots.empty() ? 1 : d.snapshots.back().createtxg + 1;
+                    d.snapshots.push_back(
+                        Point{name, listed ? listed->guid : fake_guid--, txg, 0, now, now});
+                }
+        }
+        return after;
+    }
+
+    // Retention on both sides for every dataset that is complete: the source's own snapshots
+    // beyond keep_source; on the target what target_prune allows (retention.hpp), from the
+    // target's state after the run. False on an internal error.
+    bool prune(const JobPlan& plan, const Inventory& source, const Inventory& before,
+               const Inventory& after, const PlanOptions& popt, const std::set<std::string>& done) {
+        const Origins source_origins = clone_origins(source), target_origins = clone_origins(after);
+        TargetRules rules;
+        rules.prefix = job_.prefix;
+        rules.keep = job_.keep_target;
+        rules.min_age_days = job_.prune_min_age_days;
+        rules.max_percent = job_.prune_max_percent;
+        rules.now = static_cast<std::int64_t>(std::time(nullptr));
         for (const auto& p : plan.datasets) {
             if (!done.contains(p.source)) continue;
-            const Retention ret =
-                plan_retention(p, source, target, popt, job_.keep_source, job_.keep_target);
-            for (const auto& chain : destroy_chains(ret.source)) {
+            const Dataset& src = source.at(p.source);
+            for (const auto& chain :
+                 destroy_chains(source_prune(p, src, popt, job_.keep_source, source_origins))) {
                 const auto c = remote(destroy_chain(p.source, chain), true);
                 if (!c) return false;
                 if (c->status != 0)
                     results_[p.source].warnings.push_back("pruning on the source failed: " +
                                                           last_line(c->err));
             }
-            for (const auto& name : ret.target) {
+            const auto now_there = after.find(p.target);
+            if (now_there == after.end()) continue;
+            std::set<std::uint64_t> source_guids;
+            for (const auto* points : {&src.snapshots, &src.bookmarks})
+                for (const auto& pt : *points)
+                    source_guids.insert(pt.guid);
+            const auto was = before.find(p.target);
+            const TargetPrune tp =
+                target_prune(now_there->second, was == before.end() ? nullptr : &was->second,
+                             source_guids, target_origins, rules);
+            if (!tp.refused.empty()) results_[p.source].warnings.push_back(tp.refused);
+            for (const auto& name : tp.destroy) {
                 const Captured c = local(destroy_argv(job_.zfs, p.target + "@" + name), true);
                 if (c.status != 0)
                     results_[p.source].warnings.push_back("pruning " + p.target + "@" + name +

@@ -21,53 +21,86 @@ std::vector<std::string> select_destroy(const std::vector<std::string>& snapshot
     return out;
 }
 
-namespace {
-
-// Snapshots of `dataset` that some clone in `inv` was made from.
-std::set<std::string> origins_in(const Inventory& inv, const std::string& dataset) {
-    std::set<std::string> out;
-    for (const auto& [name, ds] : inv) {
-        if (ds.origin.size() > dataset.size() && ds.origin.starts_with(dataset) &&
-            ds.origin[dataset.size()] == '@')
-            out.insert(ds.origin.substr(dataset.size() + 1));
+Origins clone_origins(const Inventory& inventory) {
+    Origins out;
+    for (const auto& [name, ds] : inventory) {
+        const auto at = ds.origin.find('@');
+        if (at != std::string::npos) out[ds.origin.substr(0, at)].insert(ds.origin.substr(at + 1));
     }
     return out;
 }
 
+namespace {
+
+const std::set<std::string>& origins_of(const Origins& origins, const std::string& dataset) {
+    static const std::set<std::string> none;
+    const auto it = origins.find(dataset);
+    return it == origins.end() ? none : it->second;
+}
+
 } // namespace
 
-Retention plan_retention(const DatasetPlan& plan, const Inventory& source, const Inventory& target,
-                         const PlanOptions& options, unsigned keep_source, unsigned keep_target) {
-    Retention r;
-    const auto src = source.find(plan.source);
-    if (src == source.end() || plan.newest.empty()) return r;
-
-    std::set<std::string> protect = origins_in(source, plan.source);
+std::vector<std::string> source_prune(const DatasetPlan& plan, const Dataset& source,
+                                      const PlanOptions& options, unsigned keep_source,
+                                      const Origins& source_origins) {
+    if (plan.newest.empty()) return {};
+    std::set<std::string> protect = origins_of(source_origins, plan.source);
     protect.insert(plan.newest);
-    const auto tgt_it = target.find(plan.target);
-    for (const auto& o : origins_in(target, plan.target))
-        protect.insert(o);
+    std::vector<std::string> after;
+    for (const auto& s : source.snapshots)
+        after.push_back(s.name);
+    if (plan.sync_snapshot) after.push_back(options.sync_snapshot);
+    return select_destroy(after, options.prefix, keep_source, protect);
+}
 
-    std::vector<std::string> source_after;
-    for (const auto& s : src->second.snapshots)
-        source_after.push_back(s.name);
-    if (plan.sync_snapshot) source_after.push_back(options.sync_snapshot);
-    r.source = select_destroy(source_after, options.prefix, keep_source, protect);
+TargetPrune target_prune(const Dataset& after, const Dataset* before,
+                         const std::set<std::uint64_t>& source_guids, const Origins& origins,
+                         const TargetRules& rules) {
+    TargetPrune out;
+    if (rules.keep == 0 || after.snapshots.empty()) return out;
 
-    std::vector<std::string> target_after;
-    if (tgt_it != target.end()) {
-        const Point* rollback =
-            plan.rollback_to.empty() ? nullptr : tgt_it->second.snapshot_named(plan.rollback_to);
-        for (const auto& s : tgt_it->second.snapshots)
-            if (rollback == nullptr || s.createtxg <= rollback->createtxg)
-                target_after.push_back(s.name);
+    // Never the newest snapshot (after a transfer, the one that just arrived), never the
+    // newest one the source also has, never a clone origin.
+    std::set<std::string> protect = origins_of(origins, after.name);
+    protect.insert(after.snapshots.back().name);
+    for (auto it = after.snapshots.rbegin(); it != after.snapshots.rend(); ++it)
+        if (source_guids.contains(it->guid)) {
+            protect.insert(it->name);
+            break;
+        }
+
+    std::vector<const Point*> own;
+    for (const auto& s : after.snapshots)
+        if (s.name.starts_with(rules.prefix)) own.push_back(&s);
+    if (own.size() <= rules.keep) return out;
+    const std::int64_t floor = static_cast<std::int64_t>(rules.min_age_days) * 86400;
+    const std::size_t cap =
+        std::max<std::size_t>(1, own.size() * rules.max_percent / 100); // at least one
+    for (std::size_t i = 0; i + rules.keep < own.size() && out.destroy.size() < cap; ++i) {
+        const Point& s = *own[i];
+        const std::int64_t since = s.received_at != 0 ? s.received_at : s.creation;
+        if (protect.contains(s.name) || rules.now - since < floor) continue;
+        out.destroy.push_back(s.name);
     }
-    for (const auto& send : plan.sends)
-        for (const auto& name : send.brings)
-            if (std::find(target_after.begin(), target_after.end(), name) == target_after.end())
-                target_after.push_back(name);
-    r.target = select_destroy(target_after, options.prefix, keep_target, protect);
-    return r;
+
+    // What this run received: snapshots on the target now that were not there before.
+    std::set<std::uint64_t> had;
+    if (before != nullptr)
+        for (const auto& s : before->snapshots)
+            had.insert(s.guid);
+    std::size_t received = 0;
+    for (const auto& s : after.snapshots)
+        if (!had.contains(s.guid)) ++received;
+    if (out.destroy.size() > received) {
+        out.refused = "pruning " + after.name + " refused: it would destroy " +
+                      std::to_string(out.destroy.size()) + " snapshot" +
+                      (out.destroy.size() == 1 ? "" : "s") + " while this run received " +
+                      std::to_string(received) +
+                      "; a source cannot make one run shrink the backups' history (after "
+                      "lowering keep_target, destroy the surplus by hand)";
+        out.destroy.clear();
+    }
+    return out;
 }
 
 std::vector<std::vector<std::string>> destroy_chains(const std::vector<std::string>& names) {

@@ -1,8 +1,18 @@
-// Which of its own sync snapshots the puller destroys after a run, on each side. Pure. Rules:
-// only names that start with the prefix; the newest `keep` of those stay; the newest common
-// snapshot and clone origins are never chosen; keep = 0 means never destroy anything.
+// Which of its own sync snapshots the puller destroys after a run, on each side. Pure. Only
+// names that start with the prefix are ever chosen; the newest common snapshot and clone
+// origins never; keep = 0 means never destroy anything on that side.
+//
+// The target side is decided from the target's own listing taken after the transfers, never
+// from what the source lists: a source that lists many new snapshots must not make one run
+// wipe the target's history. So besides keeping the newest `keep` own snapshots, a target
+// snapshot younger than `min_age_days` (by the time this host received it, or its creation
+// time when it was never marked) is never destroyed, one run destroys at most `max_percent` of
+// the dataset's own snapshots (at least one), and a run that would destroy more snapshots than
+// it received destroys none and says so.
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -17,16 +27,38 @@ std::vector<std::string> select_destroy(const std::vector<std::string>& snapshot
                                         const std::string& prefix, unsigned keep,
                                         const std::set<std::string>& protect);
 
-struct Retention {
-    std::vector<std::string> source; // snapshot names on plan.source to destroy
-    std::vector<std::string> target; // snapshot names on plan.target to destroy
-    bool operator==(const Retention&) const = default;
+// Clone origins of a whole inventory, in one pass: dataset -> names (after '@') of its
+// snapshots that some clone was made from.
+using Origins = std::map<std::string, std::set<std::string>>;
+Origins clone_origins(const Inventory& inventory);
+
+// Source side: the source's own sync snapshots beyond the newest keep_source, after this run
+// (the sync snapshot included), never the newest common one or a clone origin.
+std::vector<std::string> source_prune(const DatasetPlan& plan, const Dataset& source,
+                                      const PlanOptions& options, unsigned keep_source,
+                                      const Origins& source_origins);
+
+struct TargetRules {
+    std::string prefix = "zfs-puller_";
+    unsigned keep = 30;        // keep_target
+    unsigned min_age_days = 7; // prune_min_age_days
+    unsigned max_percent = 10; // prune_max_percent
+    std::int64_t now = 0;      // unix seconds
 };
 
-// For a dataset whose plan succeeded (transfer done, or skipped as unchanged): the state both
-// sides are in afterwards is derived from the inventories and the plan.
-Retention plan_retention(const DatasetPlan& plan, const Inventory& source, const Inventory& target,
-                         const PlanOptions& options, unsigned keep_source, unsigned keep_target);
+struct TargetPrune {
+    std::vector<std::string> destroy; // names after '@', oldest first
+    std::string refused;              // not empty: nothing is destroyed, and this says why
+    bool operator==(const TargetPrune&) const = default;
+};
+
+// Target side, from the target dataset as it is now (`after`, its own listing with markers)
+// and as it was before the run (`before`, to count what this run received; nullptr for a new
+// dataset). `source_guids`: guids of the source's snapshots and bookmarks, for the newest
+// common snapshot; `origins`: clone origins on the target.
+TargetPrune target_prune(const Dataset& after, const Dataset* before,
+                         const std::set<std::uint64_t>& source_guids, const Origins& origins,
+                         const TargetRules& rules);
 
 // Split into `;` chains the grammar accepts (at most 11 destroys, one dataset per chain).
 inline constexpr std::size_t max_destroy_chain = 11;

@@ -72,7 +72,7 @@ void check_allowed(const grammar::Invocation& inv, const std::string& identity =
 }
 
 std::vector<grammar::Invocation> commands_of(const JobPlan& plan, const Inventory& src,
-                                             const Inventory& dst, const PlanOptions& o) {
+                                             const PlanOptions& o) {
     std::vector<grammar::Invocation> out{list_inventory(o.source_root)};
     std::vector<std::string> snaps, held, released;
     for (const auto& p : plan.datasets) {
@@ -86,9 +86,9 @@ std::vector<grammar::Invocation> commands_of(const JobPlan& plan, const Inventor
             out.push_back(bookmark(p.source + "@" + p.newest, p.source + "#" + p.newest));
         }
         if (!p.previous_common.empty()) released.push_back(p.source + "@" + p.previous_common);
-        const Retention ret = plan_retention(p, src, dst, o, 1, 1);
-        for (const auto& chain : destroy_chains(ret.source))
-            out.push_back(destroy_chain(p.source, chain));
+        if (const auto it = src.find(p.source); it != src.end())
+            for (const auto& chain : destroy_chains(source_prune(p, it->second, o, 1, {})))
+                out.push_back(destroy_chain(p.source, chain));
     }
     for (const auto& batch : snapshot_batches(snaps))
         out.push_back(snapshot_all(batch));
@@ -141,7 +141,7 @@ TEST_CASE("every command of every plan shape parses back equal and is allowed fo
     SUBCASE("first pull (full, clone-aware)") {
         const JobPlan plan = make_plan(src, {}, o);
         REQUIRE(plan.ok());
-        for (const auto& inv : commands_of(plan, src, {}, o))
+        for (const auto& inv : commands_of(plan, src, o))
             check_allowed(inv);
     }
     SUBCASE("incremental, from bookmark, with resume tokens, raw") {
@@ -164,7 +164,7 @@ TEST_CASE("every command of every plan shape parses back equal and is allowed fo
             }
         CHECK(saw_bookmark);
         CHECK(saw_resume);
-        for (const auto& inv : commands_of(plan, src, dst, o))
+        for (const auto& inv : commands_of(plan, src, o))
             check_allowed(inv);
     }
     SUBCASE("raw = true satisfies a raw_only identity") {

@@ -338,3 +338,34 @@ TEST_CASE("cli: limits and the state directory for pull") {
           "--max-listing-lines", "--max-listing-mib", "--keep-target", "--runtime-dir"})
         CHECK_MESSAGE(usage_text().find(o) != std::string::npos, o);
 }
+
+TEST_CASE("config and cli: the target retention limits") {
+    const ConfigResult r = parse_config(R"(
+[defaults]
+ssh_key = "/k"
+known_hosts = "/kh"
+prune_min_age_days = 0
+
+[job.a]
+source = "zb@nas:tank/a"
+target = "backup/a"
+prune_max_percent = 100
+)");
+    REQUIRE_MESSAGE(r.ok(), r.error);
+    CHECK(r.config->jobs.at(0).prune_min_age_days == 0);
+    CHECK(r.config->jobs.at(0).prune_max_percent == 100);
+    const JobConfig defaults;
+    CHECK(defaults.prune_min_age_days == 7);
+    CHECK(defaults.prune_max_percent == 10);
+    CHECK_FALSE(parse_config("[job.a]\nsource = \"zb@nas:tank/a\"\ntarget = \"b/a\"\nssh_key = "
+                             "\"/k\"\nknown_hosts = \"/kh\"\nprune_max_percent = 0\n")
+                    .ok());
+    const CliResult c =
+        parse_cli({"pull", "zb@nas:tank/a", "backup/a", "--ssh-key", "/k", "--known-hosts", "/kh",
+                   "--prune-min-age-days", "3", "--prune-max-percent=25"});
+    REQUIRE_MESSAGE(c.ok(), c.error);
+    CHECK(c.options->pull.prune_min_age_days == 3);
+    CHECK(c.options->pull.prune_max_percent == 25);
+    for (const char* o : {"--prune-min-age-days", "--prune-max-percent"})
+        CHECK(usage_text().find(o) != std::string::npos);
+}

@@ -210,7 +210,7 @@ TEST_CASE("1: a stream that would create other datasets is stopped before them")
     }
 }
 
-// --- 3. Rollback only of what the target made itself ------------------------------------------
+// --- 2. Retention from the target's own listing, with a floor ---------------------------------
 
 namespace {
 
@@ -228,6 +228,53 @@ void daily_history(World& w, int n) {
 }
 
 } // namespace
+
+namespace {
+
+std::size_t missing_old(const World& w, int n) {
+    std::size_t gone = 0;
+    const auto now_there = w.target_snapshots("backup/a");
+    for (int i = 1; i <= n; ++i)
+        if (std::find(now_there.begin(), now_there.end(),
+                      "zfs-puller_d" + std::to_string(100 + i)) == now_there.end())
+            ++gone;
+    return gone;
+}
+
+} // namespace
+
+TEST_CASE("2: a source that lists 31 new snapshots cannot wipe the target's history") {
+    World w;
+    daily_history(w, 30);
+    for (int i = 1; i <= 31; ++i)
+        w.add_source(
+            snapshot("tank/a@zfs-puller_n" + std::to_string(100 + i), 2000 + i, 100 + i, now - 60));
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a"));
+    CHECK_MESSAGE(r.status == 0, show(r));
+    const std::size_t gone = missing_old(w, 30);
+    // Defaults: nothing younger than 7 days, at most 10 % of the dataset's own snapshots
+    // (here 62) in one run.
+    CHECK_MESSAGE(gone <= 6, gone, " of 30 old snapshots destroyed");
+    const auto left = w.target_snapshots("backup/a");
+    for (int i = 24; i <= 30; ++i) // the last week
+        CHECK(std::find(left.begin(), left.end(), "zfs-puller_d" + std::to_string(100 + i)) !=
+              left.end());
+    for (int i = 1; i <= 31; ++i) // everything this run received
+        CHECK(std::find(left.begin(), left.end(), "zfs-puller_n" + std::to_string(100 + i)) !=
+              left.end());
+}
+
+TEST_CASE("2: pruning that would destroy more than the run received is refused, and says so") {
+    World w;
+    daily_history(w, 40); // all but the last 7 older than a week; keep_target is 30
+    w.add_source(snapshot("tank/a@auto-new", 5000, 500, now - 60));
+    const RunResult r = w.run(w.pull_args("tank/a", "backup/a"));
+    CHECK_MESSAGE(r.status == 0, show(r));
+    CHECK(missing_old(w, 40) == 0);
+    CHECK(r.err.find("pruning backup/a refused") != std::string::npos);
+}
+
+// --- 3. Rollback only of what the target made itself ------------------------------------------
 
 TEST_CASE("3: --force-rollback never rolls back over snapshots the target received") {
     World w;
