@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <unordered_map>
 
 #include "grammar/canonical.hpp"
 #include "puller/lines.hpp"
@@ -216,10 +217,17 @@ std::string map_name(std::string_view name, std::string_view from_root, std::str
 
 std::optional<Common> find_common(const Dataset& source,
                                   const std::vector<Point>& target_snapshots) {
+    // The source's points by guid, snapshots first (a snapshot wins over a bookmark: -I), so the
+    // search is linear in both sides however many snapshots there are.
+    std::unordered_map<std::uint64_t, std::pair<const Point*, bool>> by_guid;
+    for (const auto& b : source.bookmarks)
+        by_guid[b.guid] = {&b, true};
+    for (const auto& s : source.snapshots)
+        by_guid[s.guid] = {&s, false};
     // Newest first on the target: the newest shared point keeps the increment smallest.
     for (auto it = target_snapshots.rbegin(); it != target_snapshots.rend(); ++it) {
-        if (const Point* s = source.snapshot_by_guid(it->guid)) return Common{*it, *s, false};
-        if (const Point* b = source.bookmark_by_guid(it->guid)) return Common{*it, *b, true};
+        const auto found = by_guid.find(it->guid);
+        if (found != by_guid.end()) return Common{*it, *found->second.first, found->second.second};
     }
     return std::nullopt;
 }

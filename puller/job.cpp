@@ -270,9 +270,12 @@ class Runner {
             const auto a = after.find(p.target);
             if (a == after.end()) continue;
             const auto b = before.find(p.target);
+            std::set<std::uint64_t> had;
+            if (b != before.end())
+                for (const auto& s : b->second.snapshots)
+                    had.insert(s.guid);
             for (auto& s : a->second.snapshots) {
-                if (s.received_at != 0) continue;
-                if (b != before.end() && b->second.snapshot_by_guid(s.guid) != nullptr) continue;
+                if (s.received_at != 0 || had.contains(s.guid)) continue;
                 names.push_back(p.target + "@" + s.name);
                 owner[names.back()] = p.source;
                 s.received_at = now;

@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <set>
+#include <unordered_set>
 
 #include "policy/resume_token.hpp"
 
@@ -276,9 +277,11 @@ struct Planner {
             p.sends.push_back(intermediates(ds, points, common->source, p.raw));
         else
             plan_bookmark_sends(ds, points, common->source, p);
+        std::unordered_set<std::string_view> names;
         for (const auto& s : p.sends)
-            for (const auto& name : s.brings)
-                if (const Point* pt = ds.snapshot_named(name)) brought[ds.name].insert(pt->guid);
+            names.insert(s.brings.begin(), s.brings.end());
+        for (const auto& pt : ds.snapshots)
+            if (names.contains(pt.name)) brought[ds.name].insert(pt.guid);
     }
 
     // Order: resume token, common snapshot, divergence, change, then the sends.
@@ -329,38 +332,50 @@ struct Planner {
 } // namespace
 
 std::vector<std::string> job_datasets(const Inventory& source, const PlanOptions& opt) {
-    std::set<std::string> names;
-    for (const auto& [name, ds] : source)
-        if (name == opt.source_root || (opt.recursive && dataset_within(name, opt.source_root)))
-            names.insert(name);
-    // Kahn's algorithm; the ready set is ordered by name, so siblings come out sorted.
-    std::map<std::string, std::set<std::string>> deps;
+    // The job's datasets are one contiguous run of the name-ordered inventory (every name
+    // below the root starts with "root/"), so they are found without a scan of the rest.
+    std::vector<std::string> names;
+    if (source.contains(opt.source_root)) names.push_back(opt.source_root);
+    if (opt.recursive)
+        for (auto it = source.lower_bound(opt.source_root + "/");
+             it != source.end() && it->first.starts_with(opt.source_root + "/"); ++it)
+            names.push_back(it->first);
+    // Kahn's algorithm over parent and clone-origin edges, O(n log n): the ready set is ordered
+    // by name, so siblings come out sorted.
+    std::map<std::string, std::size_t> waiting; // unfinished dependencies per dataset
+    std::map<std::string, std::vector<std::string>> dependants;
+    const std::set<std::string> in_job(names.begin(), names.end());
     for (const auto& name : names) {
-        auto& d = deps[name];
+        std::set<std::string> deps;
         const std::string parent = parent_of(name);
-        if (names.contains(parent)) d.insert(parent);
+        if (in_job.contains(parent)) deps.insert(parent);
         const std::string& origin = source.at(name).origin;
         const std::string origin_ds = origin.substr(0, origin.find('@'));
-        if (!origin.empty() && origin_ds != name && names.contains(origin_ds)) d.insert(origin_ds);
+        if (!origin.empty() && origin_ds != name && in_job.contains(origin_ds))
+            deps.insert(origin_ds);
+        waiting[name] = deps.size();
+        for (const auto& d : deps)
+            dependants[d].push_back(name);
     }
+    std::set<std::string> ready;
+    for (const auto& [name, n] : waiting)
+        if (n == 0) ready.insert(name);
     std::vector<std::string> out;
-    std::set<std::string> done;
+    out.reserve(names.size());
     while (out.size() < names.size()) {
-        std::string next;
-        for (const auto& [name, d] : deps) {
-            if (done.contains(name)) continue;
-            if (std::all_of(d.begin(), d.end(),
-                            [&](const std::string& x) { return done.contains(x); })) {
-                next = name;
-                break;
-            }
+        if (ready.empty()) { // a cycle cannot happen in ZFS; stay total anyway
+            for (const auto& [name, n] : waiting)
+                if (n != 0) {
+                    ready.insert(name);
+                    waiting[name] = 0;
+                    break;
+                }
         }
-        if (next.empty()) { // a cycle cannot happen in ZFS; stay total anyway
-            for (const auto& name : names)
-                if (!done.contains(name)) next = name;
-        }
-        done.insert(next);
+        const std::string next = *ready.begin();
+        ready.erase(ready.begin());
         out.push_back(next);
+        for (const auto& d : dependants[next])
+            if (waiting[d] != 0 && --waiting[d] == 0) ready.insert(d);
     }
     return out;
 }

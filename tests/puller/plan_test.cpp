@@ -2,7 +2,10 @@
 // unrelated targets, raw/encrypted flags, ordering.
 #include <doctest/doctest.h>
 
+#include <chrono>
+
 #include "puller/plan.hpp"
+#include "puller/retention.hpp"
 #include "tests/policy/nvlist_builder.hpp"
 #include "tests/puller/listing.hpp"
 
@@ -394,4 +397,82 @@ TEST_CASE("--force-rollback gives up only what the target made itself") {
         dst.at("backup/a").snapshots.back().received_at = 0; // made on the target
         CHECK(only(make_plan(inventory(two_snaps), dst, force)).action == Action::transfer);
     }
+}
+
+TEST_CASE("planning and retention are linear in the datasets of a job (16,000 datasets)") {
+    // A wide, deep tree: tank/r/gG/dD, each dataset with three snapshots, half of them clones of
+    // a sibling's snapshot; the target has every dataset with its first two snapshots.
+    constexpr int groups = 160, per_group = 100;
+    std::string src = fs("tank/r", 1, 2, 0) + snap("tank/r@a", 2, 3);
+    std::string dst = fs("backup/r", 1, 2, 0) + snap("backup/r@a", 2, 3);
+    std::uint64_t guid = 100;
+    for (int g = 0; g < groups; ++g) {
+        const std::string gname = "/g" + std::to_string(g);
+        const std::uint64_t gfs = ++guid, gsnap = ++guid;
+        src += fs("tank/r" + gname, gfs, 4, 0) + snap("tank/r" + gname + "@a", gsnap, 5);
+        dst += fs("backup/r" + gname, gfs, 4, 0) + snap("backup/r" + gname + "@a", gsnap, 5);
+        for (int d = 0; d < per_group; ++d) {
+            const std::string name = gname + "/d" + std::to_string(d);
+            const std::string origin =
+                d % 2 == 1 ? "tank/r" + gname + "/d" + std::to_string(d - 1) + "@a" : "-";
+            const std::uint64_t base = (guid += 10);
+            src += fs("tank/r" + name, base, 6, 4096, origin) +
+                   snap("tank/r" + name + "@a", base + 1, 7) +
+                   snap("tank/r" + name + "@b", base + 2, 8) +
+                   snap("tank/r" + name + "@zfs-puller_x", base + 3, 9);
+            dst += fs("backup/r" + name, base + 5, 6, 0,
+                      d % 2 == 1 ? "backup/r" + gname + "/d" + std::to_string(d - 1) + "@a" : "-") +
+                   snap("backup/r" + name + "@a", base + 1, 7) +
+                   snap("backup/r" + name + "@b", base + 2, 8);
+        }
+    }
+    const Inventory source = inventory(src), target = inventory(dst);
+    REQUIRE(source.size() == 1 + groups + groups * per_group);
+    const PlanOptions o = opts("tank/r", "backup/r", true);
+    const auto t0 = std::chrono::steady_clock::now();
+    const JobPlan plan = make_plan(source, target, o);
+    REQUIRE(plan.ok());
+    // Retention as a run does it: origins once, then each dataset against its target.
+    const Origins source_origins = clone_origins(source), target_origins = clone_origins(target);
+    TargetRules rules;
+    rules.keep = 1;
+    rules.min_age_days = 0;
+    rules.max_percent = 100;
+    std::size_t destroys = 0;
+    for (const auto& p : plan.datasets) {
+        destroys += source_prune(p, source.at(p.source), o, 1, source_origins).size();
+        const auto t = target.find(p.target);
+        if (t == target.end()) continue;
+        std::set<std::uint64_t> guids;
+        for (const auto& s : source.at(p.source).snapshots)
+            guids.insert(s.guid);
+        destroys += target_prune(t->second, nullptr, guids, target_origins, rules).destroy.size();
+    }
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    MESSAGE("planned ", plan.datasets.size(), " datasets and their retention in ", seconds, " s");
+    CHECK(plan.datasets.size() == source.size());
+    CHECK(destroys > 0);
+    CHECK(seconds < 5); // quadratic planning took about 30 s here
+}
+
+TEST_CASE("planning is near-linear in the snapshots of a dataset (20,000 snapshots)") {
+    constexpr int n = 20000;
+    std::string src = fs("tank/a", 1, 2, 10), dst = fs("backup/a", 1, 2, 0);
+    for (int i = 0; i < n; ++i) {
+        const std::string name = "@s" + std::to_string(i);
+        src += snap("tank/a" + name, 100 + i, 10 + i);
+        if (i < n / 2) dst += snap("backup/a" + name, 100 + i, 10 + i);
+    }
+    const Inventory source = inventory(src), target = inventory(dst);
+    const auto t0 = std::chrono::steady_clock::now();
+    const auto& incremental = only(make_plan(source, target, opts()));
+    const auto& first = only(make_plan(source, {}, opts()));
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    MESSAGE("planned an increment of 10,000 and a first pull of 20,000 snapshots in ", seconds,
+            " s");
+    CHECK(incremental.sends.at(0).brings.size() == n / 2 + 1);
+    CHECK(first.sends.at(1).brings.size() == n);
+    CHECK(seconds < 2);
 }
