@@ -297,28 +297,36 @@ class Runner {
 
     // receive_resume_token of every target dataset the job maps to. A partially received new
     // dataset is hidden from `zfs list`, so the mapped names are asked for, not the listing.
+    // In batches, so that no tree is too large for one argv. False (job_error_ set) when zfs
+    // could not be asked at all.
     bool load_resume_tokens(const Inventory& source, Inventory& target, const PlanOptions& popt) {
         std::vector<std::string> names;
         for (const auto& name : job_datasets(source, popt))
             names.push_back(map_name(name, popt.source_root, popt.target_root));
-        if (names.empty()) return true;
-        Captured c = timed_capture(resume_tokens_argv(job_.zfs, names));
-        // Missing datasets make zfs get exit 1 but it still prints the others.
-        Lines lines(c.out);
-        for (std::string_view line; lines.next(line);) {
-            const auto tab = line.find('\t');
-            if (tab == std::string_view::npos) continue;
-            const std::string name(line.substr(0, tab)), value(line.substr(tab + 1));
-            if (value == "-" || value.empty()) continue;
-            auto it = target.find(name);
-            if (it == target.end()) { // partial first receive: the dataset itself is hidden
-                Dataset d;
-                d.name = name;
-                d.kind_known = false;
-                d.encryption = "off";
-                it = target.emplace(name, d).first;
+        for (const auto& batch : snapshot_batches(names)) {
+            const Captured c = timed_capture(resume_tokens_argv(job_.zfs, batch));
+            // Missing datasets make zfs get exit 1 but it still prints the others.
+            if (c.status < 0 || c.status > 1) {
+                job_error_ = "cannot read receive_resume_token below " + job_.target + ": " +
+                             last_line(c.err);
+                return false;
             }
-            it->second.resume_token = value;
+            Lines lines(c.out);
+            for (std::string_view line; lines.next(line);) {
+                const auto tab = line.find('\t');
+                if (tab == std::string_view::npos) continue;
+                const std::string name(line.substr(0, tab)), value(line.substr(tab + 1));
+                if (value == "-" || value.empty()) continue;
+                auto it = target.find(name);
+                if (it == target.end()) { // partial first receive: the dataset itself is hidden
+                    Dataset d;
+                    d.name = name;
+                    d.kind_known = false;
+                    d.encryption = "off";
+                    it = target.emplace(name, d).first;
+                }
+                it->second.resume_token = value;
+            }
         }
         return true;
     }
@@ -344,7 +352,7 @@ class Runner {
         std::optional<Inventory> source;
         if (const int code = list_source(source); code != exit_ok) return code;
         const PlanOptions popt = plan_options();
-        load_resume_tokens(*source, *target, popt);
+        if (!load_resume_tokens(*source, *target, popt)) return job_failed(job_error_);
         const JobPlan plan = make_plan(*source, *target, popt);
         if (!plan.ok()) return job_failed(plan.error);
 
@@ -689,7 +697,8 @@ class Runner {
     // The size a send announces: `zfs send -nvP` for full and resumed sends (newer zfs prints it
     // on stdout, older on stderr), the planner's sum of `written` otherwise.
     std::optional<std::uint64_t> estimate_of(const Send& step) {
-        if (!step.remote_estimate) return step.estimate;
+        // A dry run shows no sizes: it asks the source nothing it does not print.
+        if (!step.remote_estimate || opt_.dry_run) return step.estimate;
         const auto c = remote(send(step, true), false);
         if (!c) return std::nullopt;
         if (c->status == 0)

@@ -687,8 +687,11 @@ World::~World() {
 }
 
 void World::add_source(const Row& row) {
+    add_source(std::vector<Row>{row});
+}
+void World::add_source(const std::vector<Row>& more) {
     auto rows = load(dir_ + "/source.model");
-    rows.push_back(row);
+    rows.insert(rows.end(), more.begin(), more.end());
     save(dir_ + "/source.model", rows);
 }
 void World::add_target(const Row& row) {

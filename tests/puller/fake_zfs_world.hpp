@@ -49,6 +49,7 @@ class World {
 
     // The models. A dataset row first, then its snapshots in createtxg order.
     void add_source(const Row& row);
+    void add_source(const std::vector<Row>& rows);
     void add_target(const Row& row);
     void remove_source(const std::string& name);
     std::vector<Row> source() const;

@@ -451,6 +451,22 @@ TEST_CASE("5: a hostile name fails that job with exit 4; the other jobs still ru
     }
 }
 
+TEST_CASE("5: a large tree is asked about in batches, so no argv is too long") {
+    World w;
+    std::vector<Row> tree{filesystem("tank/big", 1, 5, 10)};
+    for (int i = 0; i < 2500; ++i)
+        tree.push_back(filesystem("tank/big/d" + std::to_string(i), 100 + i, 5, 10));
+    w.add_source(tree);
+    w.add_target(filesystem("backup", 500, 2));
+    const RunResult r = w.run(w.pull_args("tank/big", "backup/big", {"--recursive", "--dry-run"}));
+    CHECK_MESSAGE(r.status == 0, show(r));
+    std::vector<std::size_t> batches;
+    for (const auto& a : w.local_log())
+        if (a.size() > 1 && a[1] == "get" && has(a, "receive_resume_token"))
+            batches.push_back(a.size() - 8);
+    CHECK(batches == std::vector<std::size_t>{1000, 1000, 501});
+}
+
 TEST_CASE("5: the source's stderr is printed escaped") {
     World w;
     two_snapshot_source(w);
