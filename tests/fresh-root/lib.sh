@@ -124,3 +124,42 @@ fr_run() {
   local r=$1; shift
   chroot "$r" /usr/bin/env -i HOME=/root PATH="$FR_PATH" LANG=C.UTF-8 TERM=dumb "$@"
 }
+
+# --- What the two runners (run, deb) share: their temporary root, their PASS/FAIL counts. ---
+fr_passed=0
+fr_failed=0
+fr_started=$SECONDS
+
+# fr_give_up MESSAGE [STATUS]: a runner that cannot start still ends with a summary line.
+fr_give_up() {
+  echo "$1"
+  echo "0 passed, 1 failed"
+  exit "${2:-1}"
+}
+
+# fr_runner_root PREFIX: sets fr_root to an unused path in /var/tmp for fr_new; whatever made
+# there is unmounted and removed however the runner ends.
+fr_runner_root() {
+  fr_root=$(mktemp -d "/var/tmp/$1.XXXXXX") && rmdir "$fr_root" || return 1
+  trap 'fr_remove "$fr_root"' EXIT
+  trap 'exit 130' INT TERM HUP
+}
+
+fr_pass() {
+  fr_passed=$((fr_passed + 1))
+  echo "PASS $*"
+}
+
+fr_fail() {
+  fr_failed=$((fr_failed + 1))
+  echo "FAIL $*"
+}
+
+# fr_finish WHAT: the runner's time and the summary line tests/run-all adds up; exits 1 after
+# any failure.
+fr_finish() {
+  echo "$1: $((SECONDS - fr_started)) s in all"
+  echo "$fr_passed passed, $fr_failed failed"
+  [ "$fr_failed" = 0 ]
+  exit
+}
