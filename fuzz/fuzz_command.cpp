@@ -341,8 +341,8 @@ class StageCheck {
     void operator()(const grammar::ZfsReceive& r) {
         program("zfs");
         require(id_.preset == policy::Preset::restore, "a receive for a non-restore identity");
-        fixed({"receive", "-s", "-u", "-o", "readonly=on", "-o", "canmount=noauto", "-x",
-               "mountpoint", "--"});
+        fixed({"receive", "-s", "-u", "-o", "readonly=on", "-o", "canmount=noauto", "-o",
+               "setuid=off", "-o", "exec=off", "-o", "devices=off", "-x", "mountpoint", "--"});
         operand(r.dataset);
         require(dataset_ok(r.dataset), "receive target charset", r.dataset);
         require(r.dataset.rfind('/') != std::string::npos &&

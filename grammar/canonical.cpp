@@ -137,7 +137,8 @@ struct WordsVisitor {
     Words operator()(const ZfsSend& s) const { return send_words(s); }
     Words operator()(const ZfsReceive& r) const {
         return {"zfs", "receive",         "-s", "-u",         "-o", "readonly=on",
-                "-o",  "canmount=noauto", "-x", "mountpoint", "--", r.dataset};
+                "-o",  "canmount=noauto", "-o", "setuid=off", "-o", "exec=off",
+                "-o",  "devices=off",     "-x", "mountpoint", "--", r.dataset};
     }
     Words operator()(const Compress& c) const {
         Words w{std::string(tool_name(c.tool))};

@@ -113,9 +113,9 @@ struct ZfsBookmark { // zfs bookmark DS@SNAP DS#BM
 };
 
 // --- zfs receive (zfs-puller restore) ----------------------------------------------------------
-// Always `zfs receive -s -u -o readonly=on -o canmount=noauto -x mountpoint -- DS`: resumable,
-// never mounted, read-only, not mounted at boot, the stream's mountpoint ignored. The stream is
-// the client's stdin.
+// Always `zfs receive -s -u -o readonly=on -o canmount=noauto -o setuid=off -o exec=off -o
+// devices=off -x mountpoint -- DS`: resumable, never mounted, read-only, not mounted at boot, the
+// stream's mountpoint ignored. The stream is the client's stdin.
 struct ZfsReceive {
     std::string dataset;
     bool operator==(const ZfsReceive&) const = default;

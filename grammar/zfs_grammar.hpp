@@ -102,6 +102,9 @@ ZG_WORD(w_name_value, "name,value");
 ZG_WORD(p_receive_resume_token, "receive_resume_token");
 ZG_WORD(w_readonly_on, "readonly=on");
 ZG_WORD(w_canmount_noauto, "canmount=noauto");
+ZG_WORD(w_setuid_off, "setuid=off");
+ZG_WORD(w_exec_off, "exec=off");
+ZG_WORD(w_devices_off, "devices=off");
 ZG_WORD(w_mountpoint, "mountpoint");
 ZG_WORD(opt_r, "-r");
 #undef ZG_WORD
@@ -201,8 +204,11 @@ struct send_source : sor<send_resume, send_incremental, send_full> {};
 struct zfs_send : if_must<kw_send, star<send_option>, opt<send_estimate>, send_source> {};
 
 // --- zfs receive (zfs(8) receive; zfs-puller restore): exactly one form, resumable, never
-// mounted, read-only, not mounted at boot, the stream's mountpoint ignored; no -F, -d, -e ----------
-struct zfs_receive : if_must<kw_receive, opt_s, opt_u, opt_o, w_readonly_on, opt_o, w_canmount_noauto, opt_x, w_mountpoint, opt_dashdash, dataset_word> {};
+// mounted, read-only, not mounted at boot, no set-uid, executables or device nodes whatever the
+// stream says, the stream's mountpoint ignored; no -F, -d, -e ----------------------------------
+struct zfs_receive : if_must<kw_receive, opt_s, opt_u, opt_o, w_readonly_on, opt_o, w_canmount_noauto,
+                             opt_o, w_setuid_off, opt_o, w_exec_off, opt_o, w_devices_off,
+                             opt_x, w_mountpoint, opt_dashdash, dataset_word> {};
 
 struct zfs_subcommand : sor<zfs_get, zfs_list, zfs_snapshot, zfs_hold, zfs_release, zfs_bookmark, zfs_destroy, zfs_send, zfs_receive> {};
 struct zfs_command : if_must<kw_zfs, zfs_subcommand> {};

@@ -189,7 +189,8 @@ TEST_CASE("the restore reject corpus is denied for the restore identity") {
         CHECK(n >= 5);
     }
     const auto receive = judge(policy, "restore",
-                               "zfs receive -s -u -o readonly=on -o canmount=noauto -x mountpoint "
+                               "zfs receive -s -u -o readonly=on -o canmount=noauto -o setuid=off "
+                               "-o exec=off -o devices=off -x mountpoint "
                                "-- tank/restore/home");
     REQUIRE(receive.decision.allowed());
     CHECK(receive.decision.rule == "receive");

@@ -128,7 +128,7 @@ if [ "$TOOLS_ONLY" = 0 ]; then
   zfs allow -u "$USER_NAME" send,snapshot,destroy,mount,hold,release,bookmark,userprop tank/recv
   # The restore preset's receive target: what a restore identity's user is granted.
   zfs create tank/restore
-  zfs allow -u "$USER_NAME" receive,create,mount,readonly,canmount,mountpoint tank/restore
+  zfs allow -u "$USER_NAME" receive,create,mount,readonly,canmount,setuid,exec,devices,mountpoint tank/restore
 
   say "zpool and zfs reads"
   both zpool-get "$ZPOOL" get -o value -H feature@extensible_dataset -- tank
@@ -189,7 +189,7 @@ if [ "$TOOLS_ONLY" = 0 ]; then
   both snapshot-exists "$ZFS" snapshot -- tank/data@s1
 
   say "zfs receive (restore) and the live checks"
-  RECV=("$ZFS" receive -s -u -o readonly=on -o canmount=noauto -x mountpoint --)
+  RECV=("$ZFS" receive -s -u -o readonly=on -o canmount=noauto -o setuid=off -o exec=off -o devices=off -x mountpoint --)
   send_s1() { "$ZFS" send tank/data@s1; }
   send_s1_cut() { "$ZFS" send tank/data@s1 | head -c 2500000; }
   send_enc() { "$ZFS" send -w tank/enc@e1; }

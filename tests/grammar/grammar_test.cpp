@@ -62,8 +62,10 @@ TEST_CASE("accepted shapes render to canonical commands") {
          "tank/data",
          "zfs list -H -p -r -t all -o name,type,guid,createtxg,origin,encryption,written -- "
          "tank/data"},
-        {"zfs receive -s -u -o readonly=on -o canmount=noauto -x mountpoint 'tank/restore/my home'",
-         "zfs receive -s -u -o readonly=on -o canmount=noauto -x mountpoint -- "
+        {"zfs receive -s -u -o readonly=on -o canmount=noauto -o setuid=off -o exec=off -o "
+         "devices=off -x mountpoint 'tank/restore/my home'",
+         "zfs receive -s -u -o readonly=on -o canmount=noauto -o setuid=off -o exec=off -o "
+         "devices=off -x mountpoint -- "
          "'tank/restore/my home'"},
         {"zfs get -H -p -o name,value receive_resume_token 'tank/restore/home'",
          "zfs get -H -p -o name,value receive_resume_token -- tank/restore/home"},
@@ -193,14 +195,16 @@ TEST_CASE("the grammar's tool words are exactly the tools of program_table") {
 }
 
 TEST_CASE("zfs receive parses to its one typed form") {
-    const auto r = parse_command(
-        "zfs receive -s -u -o readonly=on -o canmount=noauto -x mountpoint -- tank/restore/home");
+    const auto r =
+        parse_command("zfs receive -s -u -o readonly=on -o canmount=noauto -o setuid=off -o "
+                      "exec=off -o devices=off -x mountpoint -- tank/restore/home");
     REQUIRE(r.ok());
     CHECK(r.invocation->pipelines.front().stages.front() ==
           Command{ZfsReceive{"tank/restore/home"}});
-    CHECK(canonical_words(ZfsReceive{"a/b"}) == Words{"zfs", "receive", "-s", "-u", "-o",
-                                                      "readonly=on", "-o", "canmount=noauto", "-x",
-                                                      "mountpoint", "--", "a/b"});
+    CHECK(canonical_words(ZfsReceive{"a/b"}) ==
+          Words{"zfs", "receive", "-s", "-u", "-o", "readonly=on", "-o", "canmount=noauto", "-o",
+                "setuid=off", "-o", "exec=off", "-o", "devices=off", "-x", "mountpoint", "--",
+                "a/b"});
     const auto g =
         parse_command("zfs get -H -p -o name,value receive_resume_token -- tank/restore/home");
     REQUIRE(g.ok());

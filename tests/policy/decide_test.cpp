@@ -358,8 +358,8 @@ TEST_CASE("the restore preset receives new direct children of restore_root, from
 preset = "restore"
 restore_root = "NIXROOT/restore"
 )");
-    const std::string receive =
-        "zfs receive -s -u -o readonly=on -o canmount=noauto -x mountpoint -- ";
+    const std::string receive = "zfs receive -s -u -o readonly=on -o canmount=noauto -o setuid=off "
+                                "-o exec=off -o devices=off -x mountpoint -- ";
     const Decision ok = run(p, "restore", receive + "NIXROOT/restore/home");
     REQUIRE(ok.allowed());
     CHECK(ok.rule == "receive");
@@ -367,7 +367,8 @@ restore_root = "NIXROOT/restore"
     CHECK(ok.run()->plan.front().stdin_from_client);
     CHECK(ok.run()->plan.front().stages.front() ==
           Argv{"/sbin/zfs", "receive", "-s", "-u", "-o", "readonly=on", "-o", "canmount=noauto",
-               "-x", "mountpoint", "--", "NIXROOT/restore/home"});
+               "-o", "setuid=off", "-o", "exec=off", "-o", "devices=off", "-x", "mountpoint", "--",
+               "NIXROOT/restore/home"});
     CHECK(ok.run()->live_checks ==
           std::vector<LiveCheck>{NotAnExistingDataset{"NIXROOT/restore/home", "NIXROOT/restore"}});
     const Decision probe = run(
