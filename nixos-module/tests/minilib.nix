@@ -1,6 +1,7 @@
 # A small subset of nixpkgs' lib (module system, types, helpers) for CI, where nixpkgs is
 # not available. It only approximates nixpkgs: no mkBefore/mkAfter/mkOrder, no freeform
-# types, no declaration merging. The flake check eval-nixpkgs runs the same harness with
+# types, no declaration merging (list definitions from several modules are concatenated in
+# nixpkgs' order, though). The flake check eval-nixpkgs runs the same harness with
 # the real lib and must produce the same golden files; re-run it after changing this file.
 let
   inherit (builtins)
@@ -299,8 +300,13 @@ let
     let
       args = specialArgs // { inherit config options lib; };
 
-      # Flatten imports; each module becomes { file, options, config }.
-      collect = parentFile: ms: concatMap (collectOne parentFile) ms;
+      # Flatten imports; each module becomes { file, options, config }. In nixpkgs' order
+      # (lib/modules.nix collects with builtins.genericClosure, then merges the definitions of
+      # the last collected first): breadth first, reversed. It decides the order in which the
+      # definitions of one list option from several modules are concatenated.
+      collect = parentFile: ms: map (collectOne parentFile) ms;
+      breadthFirst = entries: if entries == [ ] then [ ] else entries ++ breadthFirst (concatMap (e: e.children) entries);
+      reverseList = list: builtins.genList (i: elemAt list (length list - 1 - i)) (length list);
       collectOne = parentFile: m:
         let
           file = if isPath m || isString m then toString m else parentFile;
@@ -323,15 +329,15 @@ let
         else if extra != [ ] then
           throw "Module `${file'}' has an unsupported attribute `${head extra}'. This is caused by introducing a top-level `config' or `options' attribute. Add configuration attributes immediately on the top level instead, or move all of them (namely: ${concatStringsSep " " extra}) into the explicit `config' attribute."
         else
-          [{
+          {
             file = file';
             options = m'.options or { };
             freeformType = m'.freeformType or null;
             config = if explicit then m'.config or { } else removeAttrs m' metaKeys;
-          }]
-          ++ collect file' (m'.imports or [ ]);
+            children = collect file' (m'.imports or [ ]);
+          };
 
-      collected = collect "<unknown-file>" modules;
+      collected = reverseList (breadthFirst (collect "<unknown-file>" modules));
 
       # Merge the option trees of all modules. Declaring one option twice is not supported.
       mergeDecls = loc: decls:

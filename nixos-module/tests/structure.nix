@@ -40,7 +40,18 @@ let
 
   noIdentities = (harness { services.zfs-gatekeeper.enable = true; }).config;
 
+  # Definitions of one list option from several modules: nixpkgs concatenates the modules it
+  # collected last first (breadth first, reversed), and minilib must do the same.
+  listOrder = modules: (lib.evalModules {
+    modules = [{ options.l = lib.mkOption { type = lib.types.listOf lib.types.str; default = [ ]; }; }] ++ modules;
+  }).config.l;
+
   rows = [
+    {
+      name = "lib: list definitions from several modules concatenate in nixpkgs' order";
+      ok = listOrder [ { l = [ "a" ]; } { imports = [ { l = [ "c1" ]; } ]; l = [ "c" ]; } ] == [ "c1" "c" "a" ]
+        && listOrder [ { imports = [ { l = [ "b1" ]; } ]; } { imports = [ { l = [ "c1" ]; } ]; l = [ "c" ]; } ] == [ "c1" "b1" "c" ];
+    }
     {
       name = "module: no identities gives a warning, not an error";
       ok = length noIdentities.warnings == 1 && noIdentities.users.users ? zfs-backup;
