@@ -120,7 +120,7 @@
           vm = import ./nixos-module/tests/vm.nix { inherit pkgs self; };
           eval-nixpkgs = evalNixpkgs;
           eval-nixos-source = evalNixos "source" {
-            imports = [ ./nixos-module/examples/source.nix ./nixos-module/examples/syncoid-source.nix ];
+            imports = [ ./nixos-module/examples/source.nix ./nixos-module/examples/syncoid-source.nix ./nixos-module/examples/audit-report.nix ];
           };
           eval-nixos-target = evalNixos "target" ./nixos-module/examples/target.nix;
           eval-nixos-syncoid-target = evalNixos "syncoid-target" ./nixos-module/examples/syncoid-target.nix;

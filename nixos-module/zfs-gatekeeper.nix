@@ -40,6 +40,23 @@ let
   foreignKeys = builtins.filter (line: !(builtins.elem line authorizedKeys)) (account.openssh.authorizedKeys.keys or [ ]);
   sharedKeys = zg.sharedPublicKeys cfg.identities;
 
+  report = cfg.auditReport;
+  # Where the report reads the records: the audit file when there is one (complete, and
+  # readable as the gatekeeper user), else the journal.
+  reportFromJournal = cfg.audit.file == null;
+  reportStateDirectory = "zfs-gatekeeper-audit-report";
+  reportScript = pkgs.writeShellScript "zfs-gatekeeper-audit-report" (zg.auditReportScript {
+    inherit gatekeeper;
+    coreutils = "${pkgs.coreutils}/bin";
+    journalctl = "${config.systemd.package}/bin/journalctl";
+    auditFile = cfg.audit.file;
+    prometheusFile = report.prometheusFile;
+  });
+  denialScript = pkgs.writeShellScript "zfs-gatekeeper-audit-denial" (zg.auditDenialScript {
+    report = "/var/lib/${reportStateDirectory}/report.txt";
+    hook = "${pkgs.writeShellScript "zfs-gatekeeper-on-denial" report.onDenial}";
+  });
+
   allowScript = pkgs.writeShellScript "zfs-gatekeeper-allow" (zg.allowScript {
     inherit zfs;
     stateFile = "/var/lib/zfs-gatekeeper/zfs-allow.state";
@@ -182,6 +199,52 @@ in
         description = ''
           Send audit records to syslog (the journal on NixOS). The policy marks auditing as
           required: a request whose record cannot be written is denied.
+        '';
+      };
+    };
+
+    auditReport = {
+      enable = mkEnableOption ''
+        a periodic audit report (`zfs-gatekeeper audit-report`) over the records written since
+        its previous run, from the audit file or, without one, from the journal. A run that finds
+        denials, sessions the sandbox killed or lines that are no valid record fails
+        `zfs-gatekeeper-audit-report.service` (and starts {option}`onDenial`); one that cannot
+        read the records fails it too'';
+
+      startAt = mkOption {
+        type = types.str;
+        default = "hourly";
+        example = "daily";
+        description = ''
+          When to report, as a systemd calendar event (systemd.time(7)). Each run covers the
+          time since the previous one, whatever the interval (a run missed while the host was
+          off catches up at boot).
+        '';
+      };
+
+      prometheusFile = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "/var/lib/prometheus-node-exporter/zfs-gatekeeper/audit.prom";
+        description = ''
+          Also write node-exporter textfile metrics of each run here (`--prometheus`), replaced
+          atomically: decisions per identity and client, sandbox kills, bad records, an alarm
+          flag and the time of the report (alert when it grows old: the report broke). The
+          directory must exist and be writable by {option}`services.zfs-gatekeeper.user`;
+          point node exporter's `--collector.textfile.directory` at it.
+        '';
+      };
+
+      onDenial = mkOption {
+        type = types.nullOr types.lines;
+        default = null;
+        example = literalExpression "\"\${pkgs.mailutils}/bin/mail -s 'zfs-gatekeeper: denied commands on optinix' root\"";
+        description = ''
+          Shell commands run (as root, by `zfs-gatekeeper-audit-denial.service`) when a report
+          finds something: denials, sandbox kills or bad records. The report text is on
+          standard input, and its path in `$ZFS_GATEKEEPER_REPORT`. Not run when no report
+          could be made; the failed report unit shows that. `null`: no hook; the failed unit
+          is the alert.
         '';
       };
     };
@@ -352,6 +415,13 @@ in
           message = "services.zfs-gatekeeper.audit.file must be an absolute path.";
         }
         {
+          assertion = report.prometheusFile == null
+            || (builtins.match "/.*[^/][.]prom" report.prometheusFile != null
+            && builtins.substring 0 11 report.prometheusFile != "/nix/store/"
+            && report.prometheusFile != cfg.audit.file);
+          message = "services.zfs-gatekeeper.auditReport.prometheusFile = \"${toString report.prometheusFile}\" must be an absolute path ending in .prom (node exporter reads only those), outside the Nix store, and not the audit file.";
+        }
+        {
           assertion = cfg.user != "root";
           message = "services.zfs-gatekeeper.user must not be root: the gatekeeper runs as an unprivileged user with zfs allow delegation.";
         }
@@ -430,9 +500,105 @@ in
       mode = "0444";
     };
 
-    # The audit file's directory belongs to the gatekeeper user (it writes the records).
-    systemd.tmpfiles.rules = lib.optional (cfg.audit.file != null)
-      "d ${builtins.dirOf (toString cfg.audit.file)} 0750 ${cfg.user} ${cfg.user} - -";
+    # The audit file's directory belongs to the gatekeeper user (it writes the records). With
+    # the report, the file exists from boot, as the gatekeeper would create it: a report
+    # before the first pull reads an empty log instead of failing on a missing one.
+    systemd.tmpfiles.rules = lib.optionals (cfg.audit.file != null) (
+      [ "d ${builtins.dirOf (toString cfg.audit.file)} 0750 ${cfg.user} ${cfg.user} - -" ]
+      ++ lib.optional report.enable "f ${toString cfg.audit.file} 0600 ${cfg.user} ${cfg.user} - -"
+    );
+
+    systemd.services.zfs-gatekeeper-audit-report = mkIf report.enable {
+      description = "zfs-gatekeeper: report denied commands since the last report";
+      onFailure = lib.optional (report.onDenial != null) "zfs-gatekeeper-audit-denial.service";
+      serviceConfig = {
+        Type = "oneshot";
+        ExecStart = "${reportScript}";
+        # The gatekeeper writes the audit file as this user, mode 0600. Its zfs delegation is
+        # of no use here: PrivateDevices leaves no /dev/zfs.
+        User = cfg.user;
+        Group = cfg.user;
+        # Where the previous window ended, and the last report for the denial hook.
+        StateDirectory = reportStateDirectory;
+        StateDirectoryMode = "0700";
+        UMask = "0077";
+        # The textfile, replaced through a temporary file beside it. "-": a missing directory
+        # fails the report (exit 2, with the reason) rather than the unit's set-up.
+        ReadWritePaths = lib.optional (report.prometheusFile != null) "-${builtins.dirOf report.prometheusFile}";
+        # No setuid helper or file capability may raise privileges, and no capability at all:
+        # it reads one file (or the journal) and writes two.
+        NoNewPrivileges = true;
+        CapabilityBoundingSet = "";
+        AmbientCapabilities = "";
+        # Read-only file system but for the StateDirectory and the textfile's directory.
+        ProtectSystem = "strict";
+        ProtectHome = true;
+        PrivateTmp = true;
+        # Mounts made inside stay inside (it makes none).
+        PrivateMounts = true;
+        # No devices beyond the pseudo devices (none of /dev/zfs).
+        PrivateDevices = true;
+        # Nothing to say to the network; AF_UNIX for syslog (the gatekeeper's diagnostics)
+        # and name lookups.
+        PrivateNetwork = true;
+        RestrictAddressFamilies = [ "AF_UNIX" ];
+        # Only its own processes in /proc, and no kernel internals.
+        ProtectProc = "invisible";
+        ProcSubset = "pid";
+        ProtectKernelTunables = true;
+        ProtectKernelModules = true;
+        ProtectKernelLogs = true;
+        ProtectControlGroups = true;
+        ProtectClock = true;
+        ProtectHostname = true;
+        # No new namespaces, no realtime scheduling, no setuid/setgid files created, no SysV
+        # IPC left behind.
+        RestrictNamespaces = true;
+        RestrictRealtime = true;
+        RestrictSUIDSGID = true;
+        RemoveIPC = true;
+        # No personality changes, no W+X memory (no JIT in bash, coreutils, journalctl or the
+        # gatekeeper).
+        LockPersonality = true;
+        MemoryDenyWriteExecute = true;
+        # Native system calls of the service set, without the privileged and resource ones;
+        # one outside it fails with EPERM rather than killing the report (journalctl raises its
+        # open-file limit when it can, and reads on when it cannot).
+        SystemCallArchitectures = "native";
+        SystemCallFilter = [ "@system-service" "~@privileged" "~@resources" ];
+        SystemCallErrorNumber = "EPERM";
+      } // (if reportFromJournal then {
+        # journald holds the records; group systemd-journal may read the system journal.
+        SupplementaryGroups = [ "systemd-journal" ];
+        # A user namespace would map that group to nobody (and systemd could not set it).
+        PrivateUsers = false;
+      } else {
+        # Only the gatekeeper user and root exist inside; the audit file is that user's.
+        PrivateUsers = true;
+      });
+    };
+
+    systemd.timers.zfs-gatekeeper-audit-report = mkIf report.enable {
+      description = "zfs-gatekeeper: audit report (${report.startAt})";
+      wantedBy = [ "timers.target" ];
+      timerConfig = {
+        OnCalendar = report.startAt;
+        # A run missed while the host was off runs at boot; its window reaches back to the
+        # previous run, so nothing falls between two reports.
+        Persistent = true;
+      };
+    };
+
+    systemd.services.zfs-gatekeeper-audit-denial = mkIf (report.enable && report.onDenial != null) {
+      description = "zfs-gatekeeper: pass an audit report of denials on";
+      serviceConfig = {
+        Type = "oneshot";
+        ExecStart = "${denialScript}";
+        # Not sandboxed: the hook is the administrator's own command (mail, a webhook), which
+        # needs what it needs (the network, a setgid mail queue); it runs as root, like any
+        # NixOS script, and reads the report, not the audit log.
+      };
+    };
 
     systemd.services.zfs-gatekeeper-allow = {
       description = "Delegate exactly the configured zfs permissions to ${cfg.user}";

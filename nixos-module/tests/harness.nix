@@ -70,7 +70,35 @@ let
       "policy.toml" = config.environment.etc."zfs-gatekeeper/policy.toml".text;
       "authorized_keys" = concatMapStrings (l: l + "\n") config.users.users.${gk.user}.openssh.authorizedKeys.keys;
       "zfs-gatekeeper-allow.sh" = script.text;
-    };
+    }
+    // reportFiles;
+
+  # The audit report's scripts, rendered here as the module does.
+  report = gk.auditReport;
+  reportScript = pkgs.writeShellScript "zfs-gatekeeper-audit-report" (zg.auditReportScript {
+    gatekeeper = "${gk.package}/bin/zfs-gatekeeper";
+    coreutils = "${pkgs.coreutils}/bin";
+    journalctl = "${pkgs.systemd}/bin/journalctl";
+    auditFile = gk.audit.file;
+    prometheusFile = report.prometheusFile;
+  });
+  hook = pkgs.writeShellScript "zfs-gatekeeper-on-denial" report.onDenial;
+  denialScript = pkgs.writeShellScript "zfs-gatekeeper-audit-denial" (zg.auditDenialScript {
+    report = "/var/lib/zfs-gatekeeper-audit-report/report.txt";
+    hook = "${hook}";
+  });
+  reportFiles =
+    if !report.enable then { } else
+    assert sameScript "zfs-gatekeeper-audit-report.service" "${reportScript}"
+      config.systemd.services.zfs-gatekeeper-audit-report.serviceConfig.ExecStart;
+    { "zfs-gatekeeper-audit-report.sh" = reportScript.text; }
+    // (if report.onDenial == null then { } else
+    assert sameScript "zfs-gatekeeper-audit-denial.service" "${denialScript}"
+      config.systemd.services.zfs-gatekeeper-audit-denial.serviceConfig.ExecStart;
+    {
+      "zfs-gatekeeper-audit-denial.sh" = denialScript.text;
+      "zfs-gatekeeper-on-denial.sh" = hook.text;
+    });
 
   zp = config.services.zfs-puller;
   targetFiles =
@@ -92,8 +120,30 @@ let
           { name = "zfs-puller-unallow-${name}.sh"; value = unallow.text; }
         ])
       (attrNames zp.jobs)));
+
+  # The project's units as NixOS writes them (nixos/lib/systemd-lib.nix: one `Key=value` line
+  # per value, lists one line per element, booleans true/false), for systemd-analyze in
+  # tests/run. Only the sections systemd reads; NixOS adds Environment= and ordering of its own.
+  toOption = x: if x == true then "true" else if x == false then "false" else toString x;
+  section = as: concatStringsSep "" (builtins.concatLists (map
+    (n: map (x: "${n}=${toOption x}\n") (if builtins.isList as.${n} then as.${n} else [ as.${n} ]))
+    (attrNames as)));
+  unitSection = u: "[Unit]\n" + section ({ Description = u.description; }
+    // builtins.listToAttrs (map (n: { name = n.key; value = concatStringsSep " " u.${n.option}; })
+    (filter (n: u.${n.option} != [ ]) [
+      { key = "After"; option = "after"; }
+      { key = "Wants"; option = "wants"; }
+      { key = "Requires"; option = "requires"; }
+      { key = "OnFailure"; option = "onFailure"; }
+    ])));
+  ours = name: builtins.match "zfs-(gatekeeper|puller)(-.*)?" name != null;
+  units =
+    listToAttrs (map (n: { name = "${n}.service"; value = unitSection config.systemd.services.${n} + "\n[Service]\n" + section config.systemd.services.${n}.serviceConfig; })
+      (filter ours (attrNames config.systemd.services)))
+    // listToAttrs (map (n: { name = "${n}.timer"; value = unitSection config.systemd.timers.${n} + "\n[Timer]\n" + section config.systemd.timers.${n}.timerConfig; })
+      (filter ours (attrNames config.systemd.timers)));
 in
 {
-  inherit config;
+  inherit config units;
   files = sourceFiles // targetFiles // { "config.json" = pretty "" summary + "\n"; };
 }

@@ -24,6 +24,10 @@ let
     imports = [ source syncoidSource ];
     services.zfs-gatekeeper.identities.optinix-home-syncoid = builtins.mapAttrs (_: lib.mkForce) settings;
   };
+  withReport = settings: {
+    imports = [ source ];
+    services.zfs-gatekeeper.auditReport = { enable = true; } // settings;
+  };
   withJob = settings: { lib, ... }: {
     imports = [ target ];
     services.zfs-puller.jobs.optinix-home = builtins.mapAttrs (_: lib.mkForce) settings;
@@ -225,6 +229,40 @@ in
     expect = "services.zfs-puller.package is not set and pkgs has no zfs-gatekeeper";
     module = target;
     pkgs = removeAttrs (import ./stubs/pkgs.nix) [ "zfs-gatekeeper" ];
+  };
+
+  # ---- the audit report
+  report-prometheus-relative = {
+    expect = "services.zfs-gatekeeper.auditReport.prometheusFile = \"metrics/audit.prom\" must be an absolute path ending in .prom (node exporter reads only those), outside the Nix store, and not the audit file.";
+    module = withReport { prometheusFile = "metrics/audit.prom"; };
+  };
+  report-prometheus-suffix = {
+    expect = "services.zfs-gatekeeper.auditReport.prometheusFile = \"/var/lib/node-exporter/audit.txt\" must be an absolute path ending in .prom";
+    module = withReport { prometheusFile = "/var/lib/node-exporter/audit.txt"; };
+  };
+  report-prometheus-directory = {
+    expect = "services.zfs-gatekeeper.auditReport.prometheusFile = \"/var/lib/node-exporter/.prom\" must be an absolute path ending in .prom";
+    module = withReport { prometheusFile = "/var/lib/node-exporter/.prom"; };
+  };
+  report-prometheus-in-store = {
+    expect = "services.zfs-gatekeeper.auditReport.prometheusFile = \"/nix/store/x.prom\" must be an absolute path ending in .prom (node exporter reads only those), outside the Nix store";
+    module = withReport { prometheusFile = "/nix/store/x.prom"; };
+  };
+  report-prometheus-audit-file = {
+    expect = "services.zfs-gatekeeper.auditReport.prometheusFile = \"/var/log/zfs-gatekeeper/audit.prom\" must be an absolute path ending in .prom (node exporter reads only those), outside the Nix store, and not the audit file.";
+    module = { imports = [ (withReport { prometheusFile = "/var/log/zfs-gatekeeper/audit.prom"; }) ]; services.zfs-gatekeeper.audit.file = "/var/log/zfs-gatekeeper/audit.prom"; };
+  };
+  report-misspelled = {
+    expect = "The option `services.zfs-gatekeeper.auditReport.onDenail' does not exist.";
+    module = withReport { onDenail = "mail root"; };
+  };
+  report-hook-type = {
+    expect = "A definition for option `services.zfs-gatekeeper.auditReport.onDenial' is not of type `null or strings concatenated with";
+    module = withReport { onDenial = [ "mail" "root" ]; };
+  };
+  report-start-type = {
+    expect = "A definition for option `services.zfs-gatekeeper.auditReport.startAt' is not of type `string'.";
+    module = withReport { startAt = 3600; };
   };
 
   # ---- moving a hand-made account to the module (cases/seed-source.nix)

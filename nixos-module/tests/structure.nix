@@ -120,9 +120,10 @@ let
         && vmFlakeModule "source" && vmFlakeModule "target";
     }
     {
-      name = "vm: test script covers full and incremental pull, zfs allow, hostile commands";
+      name = "vm: test script covers full and incremental pull, zfs allow, hostile commands, the audit report and its hook";
       ok = isString vm.testScript
-        && match ".*zfs allow -u backup rename,destroy.*full pull.*incremental pull.*hostile commands are refused.*" vm.testScript != null;
+        && match ".*zfs allow -u backup rename,destroy.*full pull.*incremental pull.*hostile commands are refused.*source[.]fail[(]\"systemctl start zfs-gatekeeper-audit-report[.]service\"[)].*/run/zfs-gatekeeper-denials[.]txt.*source[.]succeed[(]\"systemctl start zfs-gatekeeper-audit-report[.]service\"[)].*" vm.testScript != null
+        && vmSource.config.services.zfs-gatekeeper.auditReport.onDenial == "cat > /run/zfs-gatekeeper-denials.txt";
     }
     {
       name = "vm: source node config passes the module's assertions";

@@ -1,6 +1,6 @@
 # NixOS VM test, two nodes, real ZFS: the target pulls tank/data from the source through the
 # gatekeeper (upstream syncoid and zfs-puller), full then incremental; checks the `zfs allow`
-# delegation, refuses hostile commands and keeps the data intact.
+# delegation, refuses hostile commands and keeps the data intact; the audit report finds them.
 # Run where Nix and KVM are available: `nix flake check` or
 # `nix build .#checks.x86_64-linux.vm -L`. CI cannot run it; tests/run only checks that it
 # parses and that its node configurations evaluate against the module.
@@ -26,6 +26,12 @@ let
     services.zfs-gatekeeper = {
       enable = true;
       user = "backup";
+      # Records in the journal only; the report reads them there. Started by the test script.
+      auditReport = {
+        enable = true;
+        startAt = "*-01-01 00:00:00";
+        onDenial = "cat > /run/zfs-gatekeeper-denials.txt";
+      };
       identities.syncoid = {
         publicKeys = [ sshKeys.snakeOilEd25519PublicKey ];
         datasets = [ "tank/data" ];
@@ -220,6 +226,17 @@ pkgs.testers.runNixOSTest {
         allowed = shlex.quote("zfs get -H syncoid:sync 'tank/data'")
         out = target.succeed(f"{ssh} -tt {allowed} 2>&1 < /dev/null")
         assert "PTY allocation request failed" in out, out
+
+    with subtest("the audit report finds the refused commands and hands them to the hook"):
+        # Exit 1 (denials) fails the unit; OnFailure= starts the hook with the report.
+        source.fail("systemctl start zfs-gatekeeper-audit-report.service")
+        assert source.succeed("systemctl show -P ExecMainStatus zfs-gatekeeper-audit-report.service").strip() == "1"
+        source.wait_until_succeeds("test -s /run/zfs-gatekeeper-denials.txt")
+        report = source.succeed("cat /run/zfs-gatekeeper-denials.txt")
+        assert "zfs rename tank/data tank/stolen" in report, report
+        assert "syncoid" in report, report
+        # The next window starts where that one did: nothing new, the unit succeeds.
+        source.succeed("systemctl start zfs-gatekeeper-audit-report.service")
 
     with subtest("the source's data and snapshots are intact"):
         source.succeed(

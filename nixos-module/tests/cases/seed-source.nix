@@ -17,6 +17,9 @@
   services.zfs-gatekeeper = {
     enable = true;
     user = "backup";
+    # The records go to the journal only (audit.syslog, the default): the hourly report reads
+    # them there, and a denial fails zfs-gatekeeper-audit-report.service.
+    auditReport.enable = true;
     identities.optinix-home = {
       publicKeys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIAWOt2JylfvonVA2PIiv4OhI8CGPILkTQ/zqKBVopxRu backup@target" ];
       datasets = [ "NIXROOT/home" ];

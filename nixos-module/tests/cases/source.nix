@@ -1,16 +1,19 @@
-# Golden case "source": the README's source examples (zfs-puller's identity and syncoid's)
-# plus a third identity that exercises the other branches (preset puller without destroy and
-# with a prefix of its own, rawOnly, a dataset name with a space, an audit file, several key
-# types, and mkMerge/mkForce) and a fourth (read-only, a syncoid backup host with an
-# --identifier given as two words, a larger --mbuffer-size).
+# Golden case "source": the README's source examples (zfs-puller's identity, syncoid's, the
+# audit report) plus a third identity that exercises the other branches (preset puller
+# without destroy and with a prefix of its own, rawOnly, a dataset name with a space, several
+# key types, and mkMerge/mkForce), a fourth (read-only, a syncoid backup host with an
+# --identifier given as two words, a larger --mbuffer-size), and an audit file, which the
+# report then reads.
 { lib, ... }:
 {
-  imports = [ ../../examples/source.nix ../../examples/syncoid-source.nix ];
+  imports = [ ../../examples/source.nix ../../examples/syncoid-source.nix ../../examples/audit-report.nix ];
 
   config = lib.mkMerge [
     {
       services.zfs-gatekeeper = {
         audit.file = "/var/log/zfs-gatekeeper/audit.jsonl";
+        # The README's report (examples/audit-report.nix), from this audit file, daily.
+        auditReport.startAt = "daily";
         identities.offsite = {
           publicKeys = [
             "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBP75rX6yXHqszzU7dzsY4FQxHWQkSTdduhsD03zlnF/SaSXxqjhX2nSLObodz2u+wC/apnlx1eYY6GSi6CeI/3M= offsite key"

@@ -1,8 +1,8 @@
-# systemd.services, systemd.timers and systemd.tmpfiles.rules with the types of nixpkgs
-# (nixos/lib/systemd-unit-options.nix, systemd-lib.nix, nixos/modules/system/boot/systemd/
-# tmpfiles.nix), written for these tests: the unit options this project's modules and the
-# upstream modules they meet (syncoid, sanoid) set.
-{ lib, ... }:
+# systemd.package, systemd.services, systemd.timers and systemd.tmpfiles.rules with the types
+# of nixpkgs (nixos/lib/systemd-unit-options.nix, systemd-lib.nix, nixos/modules/system/boot/
+# systemd.nix and systemd/tmpfiles.nix), written for these tests: the unit options this
+# project's modules and the upstream modules they meet (syncoid, sanoid) set.
+{ lib, pkgs, ... }:
 
 let
   inherit (lib) mkOption mkOptionType types;
@@ -62,6 +62,8 @@ let
 in
 {
   options.systemd = {
+    package = opt types.package pkgs.systemd;
+
     services = opt
       (types.attrsOf (types.submodule {
         options = unitOptions // {
