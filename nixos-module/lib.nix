@@ -416,6 +416,46 @@ let
     '';
 
   # ---------------------------------------------------------------------------
+  # systemd hardening that the units which run as an unprivileged user (the zfs-puller jobs,
+  # the audit report) share; each unit adds what is particular to it, with its reasons.
+  # ---------------------------------------------------------------------------
+  unprivilegedUnitHardening = {
+    # No setuid binary or file capability can raise privileges.
+    NoNewPrivileges = true;
+    # Read-only view of the whole system (each unit names what it may write), and no access
+    # to /home, /root, /run/user.
+    ProtectSystem = "strict";
+    ProtectHome = true;
+    # Only the unit's own processes are visible in /proc, and no kernel internals.
+    ProtectProc = "invisible";
+    ProcSubset = "pid";
+    # Neither sets the clock or the hostname.
+    ProtectClock = true;
+    ProtectHostname = true;
+    # Kernel logs, modules, sysctls and cgroups stay out of reach.
+    ProtectKernelLogs = true;
+    ProtectKernelModules = true;
+    ProtectKernelTunables = true;
+    ProtectControlGroups = true;
+    # Mounts made by the unit stay in its own namespace (neither mounts anything).
+    PrivateMounts = true;
+    # SysV IPC objects die with the run.
+    RemoveIPC = true;
+    # No personality changes, no W+X memory (no JIT in ssh, zfs, bash, coreutils, journalctl
+    # or the gatekeeper).
+    LockPersonality = true;
+    MemoryDenyWriteExecute = true;
+    # No new namespaces, no realtime scheduling, no setuid/setgid files created.
+    RestrictNamespaces = true;
+    RestrictRealtime = true;
+    RestrictSUIDSGID = true;
+    # Native system calls only (each unit lists which).
+    SystemCallArchitectures = "native";
+    # Files it creates (ssh's control socket, the report's state) are private.
+    UMask = "0077";
+  };
+
+  # ---------------------------------------------------------------------------
   # Source side: the audit report run by zfs-gatekeeper-audit-report.service, and the hook
   # zfs-gatekeeper-audit-denial.service runs when it finds something.
   # ---------------------------------------------------------------------------
@@ -599,6 +639,7 @@ in
     isValidPublicKey namePattern isValidName isValidSnapshotPrefix parseRemote remoteProblem
     tomlString tomlList escapeShellArg escapeShellArgs escapeUnitName
     policyPrograms renderPolicy authorizedKeyLine allowScript auditReportScript auditDenialScript
+    unprivilegedUnitHardening
     targetAllowScript targetUnallowScript renderPullerConfig
     uniqueSorted hasPrefix;
 }

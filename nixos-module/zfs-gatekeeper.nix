@@ -511,7 +511,7 @@ in
     systemd.services.zfs-gatekeeper-audit-report = mkIf report.enable {
       description = "zfs-gatekeeper: report denied commands since the last report";
       onFailure = lib.optional (report.onDenial != null) "zfs-gatekeeper-audit-denial.service";
-      serviceConfig = {
+      serviceConfig = zg.unprivilegedUnitHardening // {
         Type = "oneshot";
         ExecStart = "${reportScript}";
         # The gatekeeper writes the audit file as this user, mode 0600. Its zfs delegation is
@@ -521,50 +521,23 @@ in
         # Where the previous window ended, and the last report for the denial hook.
         StateDirectory = reportStateDirectory;
         StateDirectoryMode = "0700";
-        UMask = "0077";
         # The textfile, replaced through a temporary file beside it. "-": a missing directory
         # fails the report (exit 2, with the reason) rather than the unit's set-up.
         ReadWritePaths = lib.optional (report.prometheusFile != null) "-${builtins.dirOf report.prometheusFile}";
-        # No setuid helper or file capability may raise privileges, and no capability at all:
-        # it reads one file (or the journal) and writes two.
-        NoNewPrivileges = true;
+        # No capability at all: it reads one file (or the journal) and writes two.
         CapabilityBoundingSet = "";
         AmbientCapabilities = "";
-        # Read-only file system but for the StateDirectory and the textfile's directory.
-        ProtectSystem = "strict";
-        ProtectHome = true;
+        # Writable: the StateDirectory and the textfile's directory, and a /tmp of its own.
         PrivateTmp = true;
-        # Mounts made inside stay inside (it makes none).
-        PrivateMounts = true;
         # No devices beyond the pseudo devices (none of /dev/zfs).
         PrivateDevices = true;
         # Nothing to say to the network; AF_UNIX for syslog (the gatekeeper's diagnostics)
         # and name lookups.
         PrivateNetwork = true;
         RestrictAddressFamilies = [ "AF_UNIX" ];
-        # Only its own processes in /proc, and no kernel internals.
-        ProtectProc = "invisible";
-        ProcSubset = "pid";
-        ProtectKernelTunables = true;
-        ProtectKernelModules = true;
-        ProtectKernelLogs = true;
-        ProtectControlGroups = true;
-        ProtectClock = true;
-        ProtectHostname = true;
-        # No new namespaces, no realtime scheduling, no setuid/setgid files created, no SysV
-        # IPC left behind.
-        RestrictNamespaces = true;
-        RestrictRealtime = true;
-        RestrictSUIDSGID = true;
-        RemoveIPC = true;
-        # No personality changes, no W+X memory (no JIT in bash, coreutils, journalctl or the
-        # gatekeeper).
-        LockPersonality = true;
-        MemoryDenyWriteExecute = true;
-        # Native system calls of the service set, without the privileged and resource ones;
-        # one outside it fails with EPERM rather than killing the report (journalctl raises its
-        # open-file limit when it can, and reads on when it cannot).
-        SystemCallArchitectures = "native";
+        # The service set, without the privileged and resource calls; one outside it fails
+        # with EPERM rather than killing the report (journalctl raises its open-file limit when
+        # it can, and reads on when it cannot).
         SystemCallFilter = [ "@system-service" "~@privileged" "~@resources" ];
         SystemCallErrorNumber = "EPERM";
       } // (if reportFromJournal then {

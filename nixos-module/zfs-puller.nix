@@ -38,7 +38,7 @@ let
       description = "zfs-puller: pull ${job.source} into ${job.target}";
       after = [ "network-online.target" "zfs.target" ];
       wants = [ "network-online.target" ];
-      serviceConfig = {
+      serviceConfig = zg.unprivilegedUnitHardening // {
         Type = "oneshot";
         ExecStart = zg.escapeShellArgs [ "${cfg.package}/bin/zfs-puller" "--config" configFile "--job" name ];
         # "+": only these two run as root, to delegate receive on the target for this run
@@ -56,44 +56,15 @@ let
         # Empty capability sets: everything ZFS-side comes from `zfs allow` delegation.
         AmbientCapabilities = "";
         CapabilityBoundingSet = "";
-        # No setuid binary or file capability can raise privileges.
-        NoNewPrivileges = true;
         # /dev/zfs and the standard pseudo devices only.
         DevicePolicy = "closed";
         DeviceAllow = [ "/dev/zfs rw" ];
-        # Read-only view of the whole system; writable: StateDirectory, RuntimeDirectory.
-        ProtectSystem = "strict";
-        # No access to /home, /root, /run/user.
-        ProtectHome = true;
-        # Only the puller's own processes are visible in /proc, and no kernel internals.
-        ProtectProc = "invisible";
-        ProcSubset = "pid";
-        # It never sets the clock or the hostname.
-        ProtectClock = true;
-        ProtectHostname = true;
-        # Kernel logs, modules, sysctls and cgroups stay out of reach.
-        ProtectKernelLogs = true;
-        ProtectKernelModules = true;
-        ProtectKernelTunables = true;
-        ProtectControlGroups = true;
-        # Mounts made by the unit stay in its own namespace (receive uses -u: it mounts nothing).
-        PrivateMounts = true;
         # No user namespace: with one, zfs >= 2.2 lists no datasets (nixpkgs turned it off in
         # its syncoid unit for the same reason).
         PrivateUsers = false;
-        # SysV IPC objects die with the run.
-        RemoveIPC = true;
-        # No personality changes, no W+X memory (no JIT anywhere in ssh or zfs).
-        LockPersonality = true;
-        MemoryDenyWriteExecute = true;
-        # No new namespaces, no realtime scheduling, no setuid/setgid files created.
-        RestrictNamespaces = true;
-        RestrictRealtime = true;
-        RestrictSUIDSGID = true;
         # ssh needs IP; zfs and nscd need AF_UNIX.
         RestrictAddressFamilies = [ "AF_UNIX" "AF_INET" "AF_INET6" ];
-        # Native system calls only, from the service set minus groups ssh and zfs do not use.
-        SystemCallArchitectures = "native";
+        # From the service set minus groups ssh and zfs do not use.
         SystemCallFilter = [
           "@system-service"
           # The groups nixpkgs' syncoid unit drops after measuring zfs send/receive over ssh
@@ -107,8 +78,6 @@ let
           "~@setuid"
           "~@timer"
         ];
-        # Files it creates (ControlMaster socket, logs) are private.
-        UMask = "0077";
       };
     };
 in
