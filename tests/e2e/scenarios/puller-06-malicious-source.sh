@@ -29,14 +29,9 @@ exec /bin/sh -c "$cmd"
 SH
 chmod 0755 "$EVIL"
 : >"$EVIL_LOG"; chown "$SRC_USER" "$EVIL_LOG"
-[ -f "$EVIL_KEY" ] || ssh-keygen -q -t ed25519 -N '' -C pl-e2e-evil -f "$EVIL_KEY"
-grep -qF "$(cut -d' ' -f2 "$EVIL_KEY.pub")" "$SRC_HOME/.ssh/authorized_keys" ||
-  printf 'restrict,command="%s" %s\n' "$EVIL" "$(cat "$EVIL_KEY.pub")" >>"$SRC_HOME/.ssh/authorized_keys"
+need evil-key pl_forced_key "$EVIL_KEY" "$EVIL"
 
 etc_sum() { find /etc -xdev -type f -print0 2>/dev/null | sort -z | xargs -0 sha256sum 2>/dev/null | sha256sum | cut -c1-64; }
-etc_guard() {  # never leave /etc covered, whatever happened
-  if mountpoint -q /etc; then umount /etc; fail "$1" "/etc was mounted over"; zg_finish; fi
-}
 
 # Build the source at a harmless place, then point it at /etc while it is unmounted
 # (canmount=on only takes effect at the next `zfs mount -a`, which this guest never runs).

@@ -87,6 +87,21 @@ pl_setup() {
   fi
 }
 
+# pl_forced_key KEY COMMAND: a key (made once) whose authorized_keys line runs COMMAND as the
+# source user, without the gatekeeper: the hostile sources of puller-06 and puller-10.
+pl_forced_key() {
+  local key=$1 command=$2 ak=$SRC_HOME/.ssh/authorized_keys
+  [ -f "$key" ] || ssh-keygen -q -t ed25519 -N '' -C "pl-e2e-$(basename "$key")" -f "$key" || return 1
+  grep -qF "$(cut -d' ' -f2 "$key.pub")" "$ak" ||
+    printf 'restrict,command="%s" %s\n' "$command" "$(cat "$key.pub")" >>"$ak"
+}
+
+# etc_guard CHECK: a hostile stream must never leave /etc covered; if it is, uncover it, fail
+# CHECK and end the scenario.
+etc_guard() {
+  if mountpoint -q /etc; then umount /etc; fail "$1" "/etc was mounted over"; zg_finish; fi
+}
+
 # pl_finish: keep the puller policy's audit log with the results, then end the scenario.
 pl_finish() {
   cp "$PL_AUDIT" "$LOGDIR/puller-audit.jsonl" 2>/dev/null
