@@ -129,8 +129,7 @@ struct Checker {
             r.dataset.substr(0, slash) != id.restore_root)
             return deny("scope", "receive target '" + r.dataset +
                                      "' is not a direct child of the identity's restore_root");
-        live_checks.emplace_back(std::in_place_type<NotAnExistingDataset>, r.dataset,
-                                 id.restore_root);
+        live_checks.emplace_back(std::in_place_type<RestoreTargetFree>, r.dataset, id.restore_root);
     }
     void operator()(const ZfsSend& s) {
         rule = s.estimate ? "send.estimate" : "send";

@@ -43,14 +43,15 @@ struct GuidBelow { // a resume token's fromguid must be carried by something bel
     std::string root; // the identity's dataset that holds the token's toname
     bool operator==(const GuidBelow&) const = default;
 };
-// A restore never receives into a dataset that exists: the target must not be listed below the
-// restore root. (An unfinished resumable receive is not listed, so it can be resumed.)
-struct NotAnExistingDataset {
+// A restore never receives into a complete dataset: the target below the restore root must be
+// absent, or an unfinished resumable receive (listed with a receive_resume_token), which only
+// the stream `zfs send -t` makes from that token can complete.
+struct RestoreTargetFree {
     std::string dataset;
     std::string root;
-    bool operator==(const NotAnExistingDataset&) const = default;
+    bool operator==(const RestoreTargetFree&) const = default;
 };
-using LiveCheck = std::variant<SnapshotHasGuid, GuidBelow, NotAnExistingDataset>;
+using LiveCheck = std::variant<SnapshotHasGuid, GuidBelow, RestoreTargetFree>;
 
 struct Denied {
     std::string reason; // audit log only; the client never sees it

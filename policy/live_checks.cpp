@@ -32,8 +32,8 @@ bool has_line(std::string_view output, std::string_view word) {
 
 // The rule a failing check denies under.
 std::string rule_of(const LiveCheck& check) {
-    return std::holds_alternative<NotAnExistingDataset>(check) ? "restore-target-exists"
-                                                               : "resume-token-preflight";
+    return std::holds_alternative<RestoreTargetFree>(check) ? "restore-target-exists"
+                                                            : "resume-token-preflight";
 }
 
 // "" when the check holds, else why not.
@@ -41,9 +41,10 @@ std::string judge(const LiveCheck& check, const std::optional<std::string>& outp
     return std::visit(
         [&](const auto& c) -> std::string {
             using T = std::decay_t<decltype(c)>;
-            if constexpr (std::is_same_v<T, NotAnExistingDataset>) {
+            if constexpr (std::is_same_v<T, RestoreTargetFree>) {
+                // "NAME\tTOKEN" per dataset; "-" is no token: a complete dataset.
                 if (!output) return "cannot list the datasets below " + c.root;
-                if (has_line(*output, c.dataset))
+                if (has_line(*output, c.dataset + "\t-"))
                     return "restore target " + c.dataset +
                            " exists; a restore never receives into an existing dataset";
                 return "";
@@ -72,8 +73,10 @@ Argv live_check_argv(const LiveCheck& check, const std::string& zfs_path) {
             using T = std::decay_t<decltype(c)>;
             if constexpr (std::is_same_v<T, SnapshotHasGuid>)
                 return {zfs_path, "get", "-H", "-p", "-o", "value", "guid", "--", c.snapshot};
-            else if constexpr (std::is_same_v<T, NotAnExistingDataset>)
-                return {zfs_path, "list", "-H", "-p", "-o", "name", "-r", "-t", "filesystem,volume",
+            else if constexpr (std::is_same_v<T, RestoreTargetFree>)
+                return {zfs_path, "list", "-H",
+                        "-p",     "-o",   "name,receive_resume_token",
+                        "-r",     "-t",   "filesystem,volume",
                         "--",     c.root};
             else
                 return {zfs_path, "list", "-H",

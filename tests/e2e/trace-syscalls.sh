@@ -202,7 +202,7 @@ if [ "$TOOLS_ONLY" = 0 ]; then
   send_resumed() { "$ZFS" send -t "$RTOKEN"; }
   trace_receive receive-resume user send_resumed -- "${RECV[@]}" tank/restore/c-user
   both get-receive-resume-token "$ZFS" get -H -p -o name,value receive_resume_token -- tank/restore/c-user
-  both list-restore-targets "$ZFS" list -H -p -o name -r -t filesystem,volume -- tank/restore
+  both list-restore-targets "$ZFS" list -H -p -o name,receive_resume_token -r -t filesystem,volume -- tank/restore
   both list-guids-below "$ZFS" list -H -p -o guid -r -t filesystem,volume,snapshot,bookmark -- tank/data
 
   # Root bounding set: which capabilities does root's zfs need for each production?

@@ -370,7 +370,7 @@ restore_root = "NIXROOT/restore"
                "-o", "setuid=off", "-o", "exec=off", "-o", "devices=off", "-x", "mountpoint", "--",
                "NIXROOT/restore/home"});
     CHECK(ok.run()->live_checks ==
-          std::vector<LiveCheck>{NotAnExistingDataset{"NIXROOT/restore/home", "NIXROOT/restore"}});
+          std::vector<LiveCheck>{RestoreTargetFree{"NIXROOT/restore/home", "NIXROOT/restore"}});
     const Decision probe = run(
         p, "restore", "zfs get -H -p -o name,value receive_resume_token -- NIXROOT/restore/home");
     REQUIRE(probe.allowed());

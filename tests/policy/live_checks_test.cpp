@@ -77,18 +77,20 @@ TEST_CASE("confirm leaves denials and builtin answers alone") {
     CHECK(confirm(resume_run({}), {}).allowed()); // a Run without checks needs no answers
 }
 
-TEST_CASE("a restore receives only into a dataset the live system does not list") {
+TEST_CASE("a restore receives only into an absent dataset or an unfinished receive") {
     Decision d;
     d.rule = "receive";
     d.verdict =
         Run{{PipelinePlan{{{"/sbin/zfs", "receive", "--", "tank/restore/home"}}, false, true}},
-            {NotAnExistingDataset{"tank/restore/home", "tank/restore"}}};
-    CHECK(live_check_argv(NotAnExistingDataset{"tank/restore/home", "tank/restore"}, "/sbin/zfs") ==
-          Argv{"/sbin/zfs", "list", "-H", "-p", "-o", "name", "-r", "-t", "filesystem,volume", "--",
-               "tank/restore"});
-    // Absent (an unfinished resumable receive is not listed either): allowed.
-    CHECK(confirm(d, {"tank/restore\ntank/restore/other\ntank/restore/home2\n"}) == d);
-    const Decision exists = confirm(d, {"tank/restore\ntank/restore/home\n"});
+            {RestoreTargetFree{"tank/restore/home", "tank/restore"}}};
+    CHECK(live_check_argv(RestoreTargetFree{"tank/restore/home", "tank/restore"}, "/sbin/zfs") ==
+          Argv{"/sbin/zfs", "list", "-H", "-p", "-o", "name,receive_resume_token", "-r", "-t",
+               "filesystem,volume", "--", "tank/restore"});
+    // Absent: allowed (a longer name that starts with the target's is another dataset).
+    CHECK(confirm(d, {"tank/restore\t-\ntank/restore/other\t-\ntank/restore/home2\t-\n"}) == d);
+    // An unfinished resumable receive of the same name: allowed (only its resume completes it).
+    CHECK(confirm(d, {"tank/restore\t-\ntank/restore/home\t1-e604ea4bf-e0-789c63\n"}) == d);
+    const Decision exists = confirm(d, {"tank/restore\t-\ntank/restore/home\t-\n"});
     CHECK_FALSE(exists.allowed());
     CHECK(exists.rule == "restore-target-exists");
     CHECK(exists.reason().find("never receives into an existing dataset") != std::string::npos);
