@@ -58,21 +58,27 @@ let
     in
     map (ds: { inherit user; dataset = ds; permissions = permsFor ds; }) datasets;
 
-  # Receive on the target, hardened as zfs-puller does it (`zfs receive -s -u -x mountpoint
-  # -o readonly=on -o canmount=noauto -o setuid=off -o exec=off -o devices=off`): setting or
-  # excluding a property at receive time needs that property's permission (tests/run checks
-  # this list against the receive the real zfs-puller runs). change-key: a raw (encrypted)
-  # receive carries the encryption properties. This set is also what the parent of a target
-  # that does not exist yet gets for the first, full receive: no destroy there, because a
-  # grant on a parent (often the pool root) reaches every dataset below it, other jobs' too.
+  # Receive on the target, hardened as zfs-puller does it (puller/local_commands.cpp: a
+  # filesystem with `zfs receive -s -u -x mountpoint -o readonly=on -o canmount=noauto
+  # -o setuid=off -o exec=off -o devices=off -o sharenfs=off -o sharesmb=off`, a volume with
+  # `-o volmode=none -o readonly=on`): setting or excluding a property at receive time needs
+  # that property's permission (tests/run checks this list against the receive the real
+  # zfs-puller runs). change-key: a raw (encrypted) receive carries the encryption
+  # properties. This set is also what the parent of a target that does not exist yet gets for
+  # the first, full receive: no destroy there, because a grant on a parent (often the pool
+  # root) reaches every dataset below it, other jobs' too.
   receivePermissions = raw:
-    [ "create" "mount" "receive" "mountpoint" "canmount" "readonly" "setuid" "exec" "devices" ]
+    [ "create" "mount" "receive" "mountpoint" "canmount" "readonly" "setuid" "exec" "devices" "sharenfs" "sharesmb" "volmode" ]
     ++ (if raw then [ "change-key" ] else [ ]);
 
-  # On the target itself: the receive set, plus destroy (with mount, above) for the puller's
-  # pruning of its own sync snapshots there (keep_target); none when it never prunes.
+  # On the target itself: the receive set; userprop for the zfs-puller:received marker the
+  # puller sets on what arrived (its retention counts a snapshot's age from it), not on the
+  # parent, where it would reach the other jobs' markers (the first pull's snapshots then go
+  # unmarked, with a warning, and count from their creation); destroy (with mount, above) for
+  # the puller's pruning of its own sync snapshots there (keep_target), none when it never
+  # prunes.
   targetPermissions = { raw, keepTarget }:
-    receivePermissions raw ++ (if keepTarget > 0 then [ "destroy" ] else [ ]);
+    receivePermissions raw ++ [ "userprop" ] ++ (if keepTarget > 0 then [ "destroy" ] else [ ]);
 
   # Pipeline stages the gatekeeper may start, and where they live in nixpkgs
   # (attribute name of the package, program name in its bin/).

@@ -95,16 +95,17 @@ let
     {
       name = "receivePermissions: every property zfs-puller's receive sets or excludes";
       expr = zg.receivePermissions false;
-      expected = [ "create" "mount" "receive" "mountpoint" "canmount" "readonly" "setuid" "exec" "devices" ];
+      expected = [ "create" "mount" "receive" "mountpoint" "canmount" "readonly" "setuid" "exec" "devices" "sharenfs" "sharesmb" "volmode" ];
     }
     { name = "receivePermissions raw adds change-key"; expr = zg.receivePermissions true; expected = zg.receivePermissions false ++ [ "change-key" ]; }
     { name = "receivePermissions never destroy (granted on a parent)"; expr = elem "destroy" (zg.receivePermissions true); expected = false; }
-    { name = "targetPermissions adds destroy for keepTarget"; expr = zg.targetPermissions { raw = false; keepTarget = 30; }; expected = zg.receivePermissions false ++ [ "destroy" ]; }
-    { name = "targetPermissions keepTarget 0: no destroy"; expr = zg.targetPermissions { raw = true; keepTarget = 0; }; expected = zg.receivePermissions true; }
+    { name = "targetPermissions adds userprop (the received marker) and destroy for keepTarget"; expr = zg.targetPermissions { raw = false; keepTarget = 30; }; expected = zg.receivePermissions false ++ [ "userprop" "destroy" ]; }
+    { name = "targetPermissions keepTarget 0: no destroy"; expr = zg.targetPermissions { raw = true; keepTarget = 0; }; expected = zg.receivePermissions true ++ [ "userprop" ]; }
+    { name = "receivePermissions no userprop (granted on a parent, it would reach other jobs' markers)"; expr = elem "userprop" (zg.receivePermissions true); expected = false; }
     {
       name = "targetGrant: the full set on the target, the receive set on its parent";
       expr = zg.targetGrant { zfs = "/z"; user = "u"; job = { target = "b/x"; raw = false; keepTarget = 1; }; };
-      expected = { zfs = "/z"; user = "u"; dataset = "b/x"; permissions = zg.receivePermissions false ++ [ "destroy" ]; parentPermissions = zg.receivePermissions false; };
+      expected = { zfs = "/z"; user = "u"; dataset = "b/x"; permissions = zg.receivePermissions false ++ [ "userprop" "destroy" ]; parentPermissions = zg.receivePermissions false; };
     }
     {
       name = "sharedPublicKeys: the same key (another comment) in two identities";
