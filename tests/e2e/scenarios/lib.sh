@@ -56,7 +56,7 @@ ZG_WORK=/run/zg-e2e            # guest tmpfs: helper scripts, per-scenario scrat
 HOSTNAME_=$(hostname)
 ZG_ALLOW=${ZG_ALLOW:-send,snapshot,destroy,mount,bookmark,hold,release}
 # Identities in the policy; each gets its own key.
-ZG_IDENTITIES="backup raw corpus"
+ZG_IDENTITIES="backup raw corpus restore"
 # A sync snapshot name that syncoid 2.1.0 on this host creates (no --identifier).
 SYNC_RE="syncoid_${HOSTNAME_}_[0-9]{4}-[0-9]{2}-[0-9]{2}:[0-9]{2}:[0-9]{2}:[0-9]{2}-GMT-?[0-9]{2}:[0-9]{2}"
 
@@ -174,6 +174,11 @@ allow_destroy = true
 raw_only = false
 tools = ["lzop", "gzip", "pigz", "zstd", "zstdmt", "xz", "lz4", "mbuffer"]
 mbuffer_max_memory = "1G"
+
+# The restore scenarios: receives new children of src/restore, nothing else.
+[identity.restore]
+preset = "restore"
+restore_root = "src/restore"
 EOF
   chown root:root "$tmp" && chmod 0644 "$tmp" && mv -f "$tmp" "$POLICY" || return 1
   "$GK" --policy "$POLICY" --check >/dev/null
