@@ -17,6 +17,7 @@
 #include "fuzz/fuzz_check.hpp"
 #include "grammar/canonical.hpp"
 #include "grammar/parse.hpp"
+#include "grammar/programs.hpp"
 #include "policy/decide.hpp"
 #include "policy/resume_token.hpp"
 
@@ -273,6 +274,19 @@ class StageCheck {
         end();
     }
 
+    void operator()(const grammar::ZfsReceive& r) {
+        program("zfs");
+        require(id_.preset == policy::Preset::restore, "a receive for a non-restore identity");
+        fixed({"receive", "-s", "-u", "-o", "readonly=on", "-o", "canmount=noauto", "-o",
+               "setuid=off", "-o", "exec=off", "-o", "devices=off", "-x", "mountpoint", "--"});
+        operand(r.dataset);
+        require(dataset_ok(r.dataset), "receive target charset", r.dataset);
+        require(r.dataset.rfind('/') != std::string::npos &&
+                    r.dataset.substr(0, r.dataset.rfind('/')) == id_.restore_root,
+                "receive target is not a direct child of restore_root", r.dataset);
+        end();
+    }
+
   private:
     const std::string& word(const char* what) {
         require(at_ < argv_.size(), "argv is shorter than its typed stage", what);
@@ -337,18 +351,6 @@ class StageCheck {
         require(std::find(id_.tools.begin(), id_.tools.end(), t) != id_.tools.end(),
                 "pipeline stage uses a tool the identity does not list", grammar::tool_name(t));
         program(std::string(grammar::tool_name(t)));
-    }
-    void operator()(const grammar::ZfsReceive& r) {
-        program("zfs");
-        require(id_.preset == policy::Preset::restore, "a receive for a non-restore identity");
-        fixed({"receive", "-s", "-u", "-o", "readonly=on", "-o", "canmount=noauto", "-o",
-               "setuid=off", "-o", "exec=off", "-o", "devices=off", "-x", "mountpoint", "--"});
-        operand(r.dataset);
-        require(dataset_ok(r.dataset), "receive target charset", r.dataset);
-        require(r.dataset.rfind('/') != std::string::npos &&
-                    r.dataset.substr(0, r.dataset.rfind('/')) == id_.restore_root,
-                "receive target is not a direct child of restore_root", r.dataset);
-        end();
     }
     void changes_snapshots() {
         require(id_.preset != policy::Preset::read_only, "read-only identity changes snapshots");

@@ -129,7 +129,7 @@ struct Checker {
             r.dataset.substr(0, slash) != id.restore_root)
             return deny("scope", "receive target '" + r.dataset +
                                      "' is not a direct child of the identity's restore_root");
-        live_checks.emplace_back(std::in_place_type<RestoreTargetFree>, r.dataset, id.restore_root);
+        live_checks.emplace_back(RestoreTargetFree{r.dataset, id.restore_root});
     }
     void operator()(const ZfsSend& s) {
         rule = s.estimate ? "send.estimate" : "send";
@@ -187,10 +187,9 @@ struct Checker {
         // system before the send runs. A fromguid found below the outermost identity dataset
         // that holds toname is what libzfs finds first, so it cannot name anything out of scope
         // (with -v, zfs send prints that name: without this check, a guid-to-name oracle).
-        live_checks.emplace_back(std::in_place_type<SnapshotHasGuid>, to, *t.token->toguid);
+        live_checks.emplace_back(SnapshotHasGuid{to, *t.token->toguid});
         if (t.token->fromguid)
-            live_checks.emplace_back(std::in_place_type<GuidBelow>, *t.token->fromguid,
-                                     scope_root(dataset));
+            live_checks.emplace_back(GuidBelow{*t.token->fromguid, scope_root(dataset)});
     }
     // The outermost identity dataset that holds `dataset` (which is in scope).
     std::string scope_root(const std::string& dataset) const {
