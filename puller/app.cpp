@@ -14,6 +14,7 @@
 #include "puller/config.hpp"
 #include "puller/job.hpp"
 #include "puller/messages.hpp"
+#include "puller/restore.hpp"
 #include "puller/spawn.hpp"
 
 namespace puller {
@@ -83,9 +84,12 @@ int run_program(const std::vector<std::string>& args, std::string_view version) 
         for (const auto& j : cfg.config->jobs) {
             if (!o.jobs.empty() && std::find(o.jobs.begin(), o.jobs.end(), j.name) == o.jobs.end())
                 continue;
+            if (o.mode == Options::Mode::restore && j.name != o.restore.job) continue;
             jobs.push_back(j);
             if (o.force_rollback) jobs.back().force_rollback = true;
         }
+        if (o.mode == Options::Mode::restore && jobs.empty())
+            return usage_error("no job named '" + o.restore.job + "' in " + o.config_path);
         if (o.mode == Options::Mode::check) {
             std::printf("%s: OK (%zu job%s)\n", o.config_path.c_str(), jobs.size(),
                         jobs.size() == 1 ? "" : "s");
@@ -101,7 +105,9 @@ int run_program(const std::vector<std::string>& args, std::string_view version) 
     int code = exit_ok;
     for (const auto& job : jobs) {
         if (g_signal) break;
-        code = worse(code, run_job(job, run, progress));
+        code = worse(code, o.mode == Options::Mode::restore
+                               ? run_restore(job, o.restore, run, progress)
+                               : run_job(job, run, progress));
         if (code == exit_internal) break;
     }
     if (g_signal) code = worse(code, 128 + g_signal);

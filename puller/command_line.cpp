@@ -55,6 +55,7 @@ std::string usage_text() {
                   [--progress MODE] [--progress-interval SECONDS]
        zfs-puller pull USER@HOST:POOL/DS POOL/DS --ssh-key FILE --known-hosts FILE [JOB OPTIONS]
        zfs-puller [--config FILE] --check
+       zfs-puller [--config FILE] restore JOB DATASET[@SNAPSHOT] [--as NAME] [--dry-run]
        zfs-puller --help | --version
 
 Pulls ZFS datasets from a source host through zfs-gatekeeper (preset "puller") into a local pool.
@@ -75,6 +76,15 @@ Options:
   --progress-interval S  seconds between JSON progress lines (default 5)
   --verbose, -v          one line per command on stderr: time, duration, exit status
   --help, --version
+
+Restore (a snapshot of the local backup back to the job's source, through the gatekeeper's
+restore identity; README "Restore"):
+  restore JOB DATASET[@SNAPSHOT]
+                         DATASET is the job's target or below it; default snapshot: the newest.
+                         Received on the source as <restore_root>/NAME, read-only and unmounted;
+                         an interrupted restore is resumed by running it again. Prints the
+                         commands that put it in place (run them as root on the source)
+  --as NAME              NAME (default: DATASET's last component)
 
 Job options (`pull` only; in a configuration file, the key of the same name with _ for -):
   --ssh-key FILE         private key for the source (required)
@@ -102,7 +112,8 @@ Job options (`pull` only; in a configuration file, the key of the same name with
   --max-listing-lines N  lines the source listing may have (default 2000000)
   --max-listing-mib N    MiB the source listing may have (default 256)
 Configuration keys: source, target and every job option above ([defaults] or [job.NAME]);
-  force_rollback; [programs] zfs, ssh. Unknown keys are errors.
+  force_rollback; restore_ssh_key, restore_root, restore_user (restore only); [programs] zfs,
+  ssh. Unknown keys are errors.
 
 Exit: 0 ok, 1 a dataset failed, 2 usage or configuration error, 3 a diverged target was refused,
       4 a job could not run (connection, listing, lock, a name from the source zfs would refuse),
@@ -115,6 +126,7 @@ CliResult parse_cli(const std::vector<std::string>& args) {
     Options o;
     std::vector<std::string> positional;
     bool saw_pull_option = false;
+    bool saw_as = false;
     auto fail = [&](const std::string& msg) {
         r.error = msg;
         return r;
@@ -213,6 +225,9 @@ CliResult parse_cli(const std::vector<std::string>& args) {
             if (!need(o.pull.runtime_dir)) return fail("--runtime-dir needs a directory");
         } else if (a == "--state-dir") {
             if (!need(o.pull.state_dir)) return fail("--state-dir needs a directory");
+        } else if (a == "--as") {
+            if (!need(o.restore.as) || o.restore.as.empty()) return fail("--as needs a name");
+            saw_as = true;
         } else if (a.starts_with("-") && a != "-") {
             return fail("unknown option '" + a + "'");
         } else {
@@ -223,6 +238,27 @@ CliResult parse_cli(const std::vector<std::string>& args) {
         r.options = o;
         return r;
     }
+    if (!positional.empty() && positional.front() == "restore") {
+        if (positional.size() != 3) return fail("restore needs JOB and DATASET[@SNAPSHOT]");
+        if (o.mode == Options::Mode::check)
+            return fail("--check applies to a configuration file, not to restore");
+        if (!o.jobs.empty()) return fail("--job cannot be combined with restore (name the job)");
+        if (o.force_rollback) return fail("--force-rollback does not apply to restore");
+        if (saw_pull_option)
+            return fail("job options such as --ssh-key only apply to `pull`; restore takes them "
+                        "from the job in the configuration file");
+        o.mode = Options::Mode::restore;
+        o.restore.job = positional[1];
+        const auto at = positional[2].find('@');
+        o.restore.dataset = positional[2].substr(0, at);
+        if (at != std::string::npos) {
+            o.restore.snapshot = positional[2].substr(at + 1);
+            if (o.restore.snapshot.empty()) return fail("restore: an empty snapshot name after @");
+        }
+        r.options = o;
+        return r;
+    }
+    if (saw_as) return fail("--as only applies to restore");
     if (!positional.empty()) {
         if (positional.front() != "pull")
             return fail("unexpected argument '" + positional.front() + "'");

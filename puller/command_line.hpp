@@ -8,17 +8,19 @@
 
 #include "puller/config.hpp"
 #include "puller/progress.hpp"
+#include "puller/restore.hpp"
 
 namespace puller {
 
 inline constexpr const char* default_config_path = "/etc/zfs-puller/config.toml";
 
 struct Options {
-    enum class Mode { run, pull, check, help, version };
+    enum class Mode { run, pull, check, help, version, restore };
     Mode mode = Mode::run;
     std::string config_path = default_config_path;
     std::vector<std::string> jobs; // --job NAME (all jobs when empty)
     JobConfig pull;                // `pull SOURCE TARGET ...`
+    RestoreRequest restore;        // `restore JOB DATASET[@SNAPSHOT] [--as NAME]`
     bool dry_run = false;
     bool verbose = false;
     bool force_rollback = false; // applies to every job run

@@ -45,7 +45,10 @@ const std::set<std::string_view> job_keys{"source",
                                           "max_listing_lines",
                                           "max_listing_mib",
                                           "prune_min_age_days",
-                                          "prune_max_percent"};
+                                          "prune_max_percent",
+                                          "restore_ssh_key",
+                                          "restore_user",
+                                          "restore_root"};
 
 // Apply the keys of one table ([defaults] or [job.NAME]) onto `job`.
 void apply(const toml::table& t, const std::string& table, JobConfig& job, bool is_default) {
@@ -106,6 +109,12 @@ void apply(const toml::table& t, const std::string& table, JobConfig& job, bool 
             job.max_listing_lines = static_cast<unsigned>(get_int(value, what, 1000, 1000000000));
         else if (k == "max_listing_mib")
             job.max_listing_mib = static_cast<unsigned>(get_int(value, what, 1, 65536));
+        else if (k == "restore_ssh_key")
+            job.restore_ssh_key = get_string(value, what);
+        else if (k == "restore_user")
+            job.restore_user = get_string(value, what);
+        else if (k == "restore_root")
+            job.restore_root = get_string(value, what);
     }
 }
 
@@ -205,6 +214,16 @@ std::string validate_job(const JobConfig& j) {
     if (j.runtime_dir.size() > 64)
         return in + "runtime_dir must be at most 64 bytes (socket path limit)";
     if (!is_prefix(j.prefix)) return in + "prefix must start with a letter and use [A-Za-z0-9_.:-]";
+    if (!j.restore_ssh_key.empty() && !is_clean_path(j.restore_ssh_key))
+        return in + "restore_ssh_key must be an absolute path of [A-Za-z0-9._+@/-] without . or .. "
+                    "components";
+    if (!j.restore_user.empty() && !is_user(j.restore_user))
+        return in + "restore_user '" + j.restore_user + "' is not a valid user name";
+    // As the gatekeeper's policy loader wants it: a dataset below its pool.
+    if (!j.restore_root.empty() && (!grammar::is_valid_dataset_name(j.restore_root) ||
+                                    j.restore_root.find('/') == std::string::npos))
+        return in + "restore_root '" + j.restore_root +
+               "' must be a dataset below its pool (the source's restore root)";
     return "";
 }
 

@@ -43,6 +43,12 @@ struct JobConfig {
     unsigned stream_cap_factor = 10;      // a stream may be this many times max(estimate, 64 MiB)
     unsigned max_listing_lines = 2000000; // lines of the source listing
     unsigned max_listing_mib = 256;       // MiB of the source listing
+    // `zfs-puller restore` only: the source's restore identity (zfs-gatekeeper preset "restore")
+    // logs in with its own key, as restore_user (default: user), and receives below its
+    // restore_root on the source. Empty: the job has no restore.
+    std::string restore_ssh_key;
+    std::string restore_user;
+    std::string restore_root;
     bool operator==(const JobConfig&) const = default;
 };
 

@@ -115,14 +115,15 @@ void SshMaster::stop() {
     }
 }
 
-Argv SshMaster::session(const std::string& command) {
+Argv SshMaster::session(const std::string& command, bool reads_stdin) {
     ++sessions_;
     Argv argv{job_.ssh};
     const Argv opts = common_options();
     argv.insert(argv.end(), opts.begin(), opts.end());
+    argv.insert(argv.end(), {"-o", "ControlMaster=no", "-S", socket_});
+    if (!reads_stdin) argv.push_back("-n");
     // One argument: OpenSSH joins the words after the host with spaces anyway.
-    argv.insert(argv.end(), {"-o", "ControlMaster=no", "-S", socket_, "-n",
-                             job_.user + "@" + job_.host, "--", command});
+    argv.insert(argv.end(), {job_.user + "@" + job_.host, "--", command});
     return argv;
 }
 

@@ -30,8 +30,9 @@ class SshMaster {
     // `ssh -O exit`, then reap the master; removes the socket directory. Idempotent.
     void stop();
 
-    // argv for one remote command (counted as one SSH session).
-    Argv session(const std::string& command);
+    // argv for one remote command (counted as one SSH session). Its stdin is /dev/null (-n),
+    // unless `reads_stdin`: the restore's zfs receive reads the stream from ssh's stdin.
+    Argv session(const std::string& command, bool reads_stdin = false);
     unsigned sessions() const { return sessions_; }
 
     // The options every ssh invocation carries (master and sessions), host key checking first.

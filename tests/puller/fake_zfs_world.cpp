@@ -5,6 +5,7 @@
 //                               written creation (tab-separated)
 //   target.markers              `snapshot<TAB>value` of locally set zfs-puller:received
 //   ssh.log, zfs.log            every remote command line / local argv (fields joined by \x1f)
+//   master.log                  the argv of every ssh master (space-joined)
 //   b.<key>                     behaviour switches (World::set):
 //     list.mode      hang | endless | fail        the source listing never answers, never
 //                                                 ends, or fails with list.stderr
@@ -16,6 +17,9 @@
 //     send.estimate  bytes                        what `zfs send -nvP` answers
 //     master.mode    hang                         the ssh master never comes up
 //     recv.fail      text                         zfs receive reads the stream, then fails
+//     restore.token  token                         an unfinished restore receive (see
+//                                                  remote_restore_probe)
+//     restore.fail   text                         the source's restore receive fails
 #include "tests/puller/fake_zfs_world.hpp"
 
 #include <algorithm>
@@ -38,6 +42,7 @@
 #include <unistd.h>
 
 #include "grammar/parse.hpp"
+#include "policy/resume_token.hpp"
 #include "puller/app.hpp"
 #include "tests/puller/stream_records.hpp"
 
@@ -196,9 +201,12 @@ int ssh_master(const Fake& f, const Argv& args) {
         ::sleep(3600);
         return 255;
     }
-    std::string socket_path;
+    std::string socket_path, argv_line;
     for (std::size_t i = 0; i + 1 < args.size(); ++i)
         if (args[i] == "-S") socket_path = args[i + 1];
+    for (const auto& a : args)
+        argv_line += (argv_line.empty() ? "" : " ") + a;
+    append_line(f.path("master.log"), argv_line); // which key and login each run used
     const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -374,6 +382,10 @@ int remote_send(const Fake& f, const grammar::ZfsSend& s) {
     return write_all(1, out) ? 0 : 1;
 }
 
+// The restore identity's commands (zfs-puller restore), with the fake zfs below.
+int remote_restore_probe(const Fake& f, const std::string& dataset);
+int remote_restore_receive(const Fake& f, const std::string& dataset);
+
 int ssh_session(const Fake& f, const std::string& command) {
     append_line(f.path("ssh.log"), command);
     const auto parsed = grammar::parse_command(command);
@@ -387,6 +399,11 @@ int ssh_session(const Fake& f, const std::string& command) {
     if (const auto* s = std::get_if<grammar::ZfsSnapshot>(&c)) return remote_snapshot(f, *s);
     if (std::holds_alternative<grammar::ZfsDestroy>(c)) return remote_destroy(f, inv);
     if (const auto* s = std::get_if<grammar::ZfsSend>(&c)) return remote_send(f, *s);
+    if (const auto* g = std::get_if<grammar::ZfsGet>(&c);
+        g != nullptr && g->query == grammar::GetQuery::receive_resume_token)
+        return remote_restore_probe(f, g->datasets.at(0));
+    if (const auto* r = std::get_if<grammar::ZfsReceive>(&c))
+        return remote_restore_receive(f, r->dataset);
     return 0; // hold, release, bookmark: nothing the tests look at
 }
 
@@ -541,11 +558,11 @@ bool read_exactly(std::size_t n, std::string* out, std::uint64_t& total) {
 
 // Reads the whole stream, record by record, and applies every substream as a received
 // snapshot, as zfs receive would: the dataset part after the stream's first dataset is appended
-// to the target.
-int local_receive(const Fake& f, const LocalArgs& a) {
-    const std::string target = a.operands.empty() ? "" : a.operands.back();
-    const bool fail = !f.behaviour("recv.fail").empty();
-    auto rows = load(f.path("target.model"));
+// to the target. `model` is the side that receives (target.model; source.model for a restore).
+int receive_stream(const Fake& f, const std::string& model, const std::string& target, bool force,
+                   const std::string& fail_text) {
+    const bool fail = !fail_text.empty();
+    auto rows = load(f.path(model));
     std::string sendfs;
     std::uint64_t total = 0;
     std::string rec;
@@ -565,7 +582,7 @@ int local_receive(const Fake& f, const LocalArgs& a) {
         if (sendfs.empty()) sendfs = ds;
         const std::string dest = target + ds.substr(std::min(sendfs.size(), ds.size()));
         const std::uint64_t fromguid = get64(rec, 48);
-        if (a.opts.contains('F') && fromguid != 0) {
+        if (force && fromguid != 0) {
             // -F: roll back to the snapshot the stream starts from, as the kernel does.
             std::uint64_t from_txg = 0;
             for (const auto& r : snapshots_of(rows, dest))
@@ -592,11 +609,64 @@ int local_receive(const Fake& f, const LocalArgs& a) {
     }
     append_line(f.path("received.bytes"), std::to_string(total));
     if (fail) {
-        std::fprintf(stderr, "%s\n", f.behaviour("recv.fail").c_str());
+        std::fprintf(stderr, "%s\n", fail_text.c_str());
         return 1;
     }
-    save(f.path("target.model"), rows);
+    save(f.path(model), rows);
     return 0;
+}
+
+int local_receive(const Fake& f, const LocalArgs& a) {
+    return receive_stream(f, "target.model", a.operands.empty() ? "" : a.operands.back(),
+                          a.opts.contains('F'), f.behaviour("recv.fail"));
+}
+
+// The source's restore root as zfs and the gatekeeper's live check see it: a dataset of
+// source.model is complete; b.restore.token makes an absent one an unfinished receive with that
+// token, which the next successful receive completes (and removes).
+int remote_restore_probe(const Fake& f, const std::string& dataset) {
+    const std::string token = f.behaviour("restore.token");
+    if (find(load(f.path("source.model")), dataset) != nullptr)
+        return write_all(1, dataset + "\t-\n") ? 0 : 1;
+    if (!token.empty()) return write_all(1, dataset + "\t" + token + "\n") ? 0 : 1;
+    return missing(dataset);
+}
+
+int remote_restore_receive(const Fake& f, const std::string& dataset) {
+    if (find(load(f.path("source.model")), dataset) != nullptr) {
+        std::fprintf(stderr, "zfs-gatekeeper: command not permitted\n");
+        return 126;
+    }
+    const int rc = receive_stream(f, "source.model", dataset, false, f.behaviour("restore.fail"));
+    if (rc == 0) fs::remove(key_path(f.world, "restore.token"));
+    return rc;
+}
+
+// Local `zfs send [FLAGS] -- DS@SNAP`, `zfs send -t TOKEN` (the token decoded as zfs would) and
+// their -n -v -P estimates, from target.model: one small substream of the snapshot.
+int local_send(const Fake& f, const Argv& args) {
+    const auto rows = load(f.path("target.model"));
+    bool estimate = false;
+    std::string snap;
+    for (std::size_t i = 2; i < args.size(); ++i) {
+        if (args[i] == "-n") estimate = true;
+        if (args[i] == "--" && i + 1 < args.size()) snap = args[i + 1];
+        if (args[i] == "-t" && i + 1 < args.size()) {
+            const auto decoded = policy::decode_resume_token(args[i + 1]);
+            if (!decoded.ok()) {
+                std::fprintf(stderr, "cannot resume send: invalid token\n");
+                return 1;
+            }
+            snap = decoded.token->toname;
+        }
+    }
+    const Row* to = find(rows, snap);
+    const Row* ds = find(rows, dataset_of(snap));
+    if (to == nullptr || ds == nullptr) return missing(snap);
+    if (estimate) return write_all(1, "size\t4096\n") ? 0 : 1;
+    return write_all(1, sr::substream(snap, ds->type == "volume", to->guid, 0, 1000, to->creation))
+               ? 0
+               : 1;
 }
 
 int local_destroy(const Fake& f, const LocalArgs& a) {
@@ -650,6 +720,7 @@ int fake_zfs(const Fake& f, const Argv& args) {
     if (verb == "list") return local_list(f, a);
     if (verb == "get") return local_get(f, a);
     if (verb == "receive") return local_receive(f, a);
+    if (verb == "send") return local_send(f, args);
     if (verb == "destroy") return local_destroy(f, a);
     if (verb == "rollback") return local_rollback(f, a);
     if (verb == "set") return local_set(f, args);
