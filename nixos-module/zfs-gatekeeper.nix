@@ -22,7 +22,22 @@ let
     programs = zg.policyPrograms { inherit zfs zpool programPath; identities = cfg.identities; };
     audit = cfg.audit;
     identities = cfg.identities;
+    restore = if restore.enable then { inherit (restore) identity restoreRoot; } else null;
   };
+
+  # The restore identity (zfs-puller restore): off unless enabled; its keys are its own.
+  restore = cfg.restore;
+  restoreKeys = lib.optionals restore.enable (map
+    (key: zg.authorizedKeyLine {
+      inherit gatekeeper key;
+      policyFile = cfg.policyFile;
+      identity = restore.identity;
+    })
+    restore.publicKeys);
+  # Keys a pulling identity has too: sshd would use the first line of such a key.
+  restoreSharedKeys = builtins.filter
+    (key: builtins.any (i: builtins.elem key i.publicKeys) (builtins.attrValues cfg.identities))
+    restore.publicKeys;
 
   authorizedKeys = builtins.concatLists (lib.mapAttrsToList
     (name: identity: map
@@ -32,7 +47,7 @@ let
         identity = name;
       })
       identity.publicKeys)
-    cfg.identities);
+    cfg.identities) ++ restoreKeys;
 
   # What sshd reads for this user, besides the lines above: a line the module did not write
   # (a hand-made `command=` key of an older set-up) could be the one sshd picks.
@@ -60,7 +75,8 @@ let
   allowScript = pkgs.writeShellScript "zfs-gatekeeper-allow" (zg.allowScript {
     inherit zfs;
     stateFile = "/var/lib/zfs-gatekeeper/zfs-allow.state";
-    grants = zg.sourceGrants cfg.user cfg.identities;
+    grants = zg.sourceGrants cfg.user cfg.identities
+      ++ lib.optional restore.enable (zg.restoreGrant cfg.user restore.restoreRoot);
   });
 
   identityAssertions = name: identity:
@@ -399,6 +415,43 @@ in
         };
       }));
     };
+
+    restore = {
+      enable = mkEnableOption ''
+        the restore identity (preset `restore`): `zfs-puller restore` on a backup host sends a
+        snapshot back into a new, read-only, unmounted child of {option}`restoreRoot`, and
+        root on this host puts it in place with the commands zfs-puller prints. It can receive
+        nothing else, and send nothing. The user is granted
+        `receive,create,mount,readonly,canmount,setuid,exec,devices,mountpoint` on
+        {option}`restoreRoot`, which must exist (`zfs create NIXROOT/restore`)'';
+
+      identity = mkOption {
+        type = types.str;
+        default = "restore";
+        description = "Name of the identity in the policy and the forced command.";
+      };
+
+      restoreRoot = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "NIXROOT/restore";
+        description = ''
+          Dataset below its pool that restores arrive in, as direct children; the backup
+          host's job names it as `restoreRoot` too. Not a dataset a pulling identity lists.
+        '';
+      };
+
+      publicKeys = mkOption {
+        type = types.listOf types.singleLineStr;
+        default = [ ];
+        example = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA... restore@backuphost" ];
+        description = ''
+          OpenSSH public keys of the backup hosts' restore keys, bare as in
+          {option}`identities.<name>.publicKeys`. Each must be a key of its own, never a
+          pulling identity's: one key, one identity.
+        '';
+      };
+    };
   };
 
   # Implementation
@@ -449,6 +502,35 @@ in
         }
       ]
       ++ builtins.concatLists (lib.mapAttrsToList identityAssertions cfg.identities)
+      ++ lib.optionals restore.enable ([
+        {
+          assertion = zg.isValidName restore.identity && !(cfg.identities ? ${restore.identity});
+          message = "services.zfs-gatekeeper.restore.identity = \"${restore.identity}\" must match ${zg.namePattern}, at most 64 characters, and not be the name of an entry of services.zfs-gatekeeper.identities.";
+        }
+        {
+          assertion = restore.restoreRoot != null && zg.isValidDatasetName restore.restoreRoot
+            && builtins.match ".*/.*" restore.restoreRoot != null;
+          message = "services.zfs-gatekeeper.restore.restoreRoot = \"${toString restore.restoreRoot}\" must be a dataset below its pool (the gatekeeper's rule for restore_root).";
+        }
+        {
+          # zfs allow is per user and dataset: one grant line would replace the other.
+          assertion = !(builtins.any (i: builtins.elem restore.restoreRoot i.datasets) (builtins.attrValues cfg.identities));
+          message = "services.zfs-gatekeeper.restore.restoreRoot = \"${toString restore.restoreRoot}\" is a dataset a pulling identity lists; give restores a dataset of their own (e.g. POOL/restore).";
+        }
+        {
+          assertion = restore.publicKeys != [ ];
+          message = "services.zfs-gatekeeper.restore.publicKeys is empty: nobody could restore.";
+        }
+        {
+          assertion = restoreSharedKeys == [ ];
+          message = "services.zfs-gatekeeper.restore.publicKeys: ${builtins.concatStringsSep "; " restoreSharedKeys} is also a pulling identity's key; a restore key must be a key of its own (sshd uses the first line of a key).";
+        }
+      ] ++ map
+        (key: {
+          assertion = zg.isValidPublicKey key;
+          message = "services.zfs-gatekeeper.restore.publicKeys: \"${key}\" does not parse as an OpenSSH public key: it ${toString (zg.publicKeyProblem key)}.";
+        })
+        restore.publicKeys)
       # Two keys of this host that could act on each other's snapshots: one backup host's key
       # could destroy another's sync snapshots (breaking its next incremental pull) or release
       # its holds. Both are configured here, so this is always a mistake.

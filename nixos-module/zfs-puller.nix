@@ -229,6 +229,33 @@ in
               };
             };
           };
+
+          restoreRoot = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            example = "NIXROOT/restore";
+            description = ''
+              For `zfs-puller restore JOB DATASET` (run by hand, as root): the source's restore
+              root, {option}`services.zfs-gatekeeper.restore.restoreRoot` there. null: this job
+              has no restore.
+            '';
+          };
+
+          restoreSshKey = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            example = "/var/lib/zfs-puller/id_restore";
+            description = ''
+              Private key of the source's restore identity: a key of its own, never
+              {option}`sshKey`. Required with {option}`restoreRoot`; a string, outside the store.
+            '';
+          };
+
+          restoreUser = mkOption {
+            type = types.nullOr types.str;
+            default = null;
+            description = "The account the restore key logs in as; null: the user of {option}`source`.";
+          };
         };
       });
     };
@@ -258,6 +285,15 @@ in
         {
           assertion = builtins.substring 0 1 job.knownHosts == "/";
           message = "services.zfs-puller.jobs.${name}.knownHosts must be an absolute path.";
+        }
+        {
+          assertion = (job.restoreRoot == null && job.restoreSshKey == null)
+            || (job.restoreRoot != null && zg.isValidDatasetName job.restoreRoot
+            && builtins.match ".*/.*" job.restoreRoot != null
+            && job.restoreSshKey != null && builtins.substring 0 1 job.restoreSshKey == "/"
+            && builtins.substring 0 11 job.restoreSshKey != "/nix/store/"
+            && job.restoreSshKey != job.sshKey);
+          message = "services.zfs-puller.jobs.${name}: restoreRoot and restoreSshKey go together: restoreRoot a dataset below its pool on the source, restoreSshKey an absolute path outside the Nix store and not sshKey (the restore key is a key of its own).";
         }
         {
           assertion = zg.isValidSnapshotPrefix job.prefix;

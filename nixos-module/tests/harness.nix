@@ -61,7 +61,8 @@ let
       script = pkgs.writeShellScript "zfs-gatekeeper-allow" (zg.allowScript {
         inherit zfs;
         stateFile = "/var/lib/zfs-gatekeeper/zfs-allow.state";
-        grants = zg.sourceGrants gk.user gk.identities;
+        grants = zg.sourceGrants gk.user gk.identities
+          ++ (if gk.restore.enable then [ (zg.restoreGrant gk.user gk.restore.restoreRoot) ] else [ ]);
       });
     in
     assert sameScript "zfs-gatekeeper-allow.service" "${script}"

@@ -185,6 +185,17 @@ let
       ];
     }
     { name = "sourceGrants: no identities"; expr = zg.sourceGrants "u" { }; expected = [ ]; }
+    {
+      # What `zfs receive -s -u -o readonly=on -o canmount=noauto -o setuid=off -o exec=off
+      # -o devices=off -x mountpoint` of a new child needs (restore-01-gatekeeper.sh).
+      name = "restoreGrant: receive, create, mount and the properties the restore receive sets";
+      expr = zg.restoreGrant "u" "tank/restore";
+      expected = {
+        user = "u";
+        dataset = "tank/restore";
+        permissions = [ "receive" "create" "mount" "readonly" "canmount" "setuid" "exec" "devices" "mountpoint" ];
+      };
+    }
 
     # Rendering details.
     {

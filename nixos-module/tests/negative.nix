@@ -28,6 +28,12 @@ let
     imports = [ source ];
     services.zfs-gatekeeper.auditReport = { enable = true; } // settings;
   };
+  restoreKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMbQL8Xsx5+yCwPhYHNZHl047Y3n8NtcYgCqikOGdqJP restore@backuphost";
+  # The source example with the restore identity (a good one, then `settings` over it).
+  withRestore = settings: {
+    imports = [ source ];
+    services.zfs-gatekeeper.restore = { enable = true; restoreRoot = "NIXROOT/restore"; publicKeys = [ restoreKey ]; } // settings;
+  };
   withJob = settings: { lib, ... }: {
     imports = [ target ];
     services.zfs-puller.jobs.optinix-home = builtins.mapAttrs (_: lib.mkForce) settings;
@@ -348,6 +354,43 @@ in
   job-name = {
     expect = "services.zfs-puller.jobs.\"a b\": the job name must match";
     module = newJob "a b" { source = "u@h:tank/data"; target = "b/data"; };
+  };
+  # ---- the restore identity and a job's restore settings
+  restore-key-of-a-pulling-identity = {
+    expect = "is also a pulling identity's key; a restore key must be a key of its own";
+    module = withRestore { publicKeys = [ restoreKey "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJOeIGG+MO417KRPo/b0DtuaC3WuNbXc/s5JcJNOQxUI zfs-puller@backup" ]; };
+  };
+  restore-root-a-pulled-dataset = {
+    expect = "services.zfs-gatekeeper.restore.restoreRoot = \"NIXROOT/home\" is a dataset a pulling identity lists";
+    module = withRestore { restoreRoot = "NIXROOT/home"; };
+  };
+  restore-root-a-pool = {
+    expect = "services.zfs-gatekeeper.restore.restoreRoot = \"NIXROOT\" must be a dataset below its pool";
+    module = withRestore { restoreRoot = "NIXROOT"; };
+  };
+  restore-root-missing = {
+    expect = "services.zfs-gatekeeper.restore.restoreRoot = \"\" must be a dataset below its pool";
+    module = withRestore { restoreRoot = null; };
+  };
+  restore-without-keys = {
+    expect = "services.zfs-gatekeeper.restore.publicKeys is empty: nobody could restore.";
+    module = withRestore { publicKeys = [ ]; };
+  };
+  restore-identity-name-taken = {
+    expect = "services.zfs-gatekeeper.restore.identity = \"optinix-home\" must match";
+    module = withRestore { identity = "optinix-home"; };
+  };
+  restore-bad-key = {
+    expect = "services.zfs-gatekeeper.restore.publicKeys: \"ssh-ed25519 nope\" does not parse as an OpenSSH public key";
+    module = withRestore { publicKeys = [ "ssh-ed25519 nope" ]; };
+  };
+  job-restore-key-without-root = {
+    expect = "services.zfs-puller.jobs.optinix-home: restoreRoot and restoreSshKey go together";
+    module = withJob { restoreSshKey = "/var/lib/zfs-puller/id_restore"; };
+  };
+  job-restore-key-is-the-pull-key = {
+    expect = "services.zfs-puller.jobs.optinix-home: restoreRoot and restoreSshKey go together";
+    module = withJob { restoreRoot = "NIXROOT/restore"; restoreSshKey = "/var/lib/zfs-puller/id_ed25519"; };
   };
   job-without-target = {
     expect = "The option `services.zfs-puller.jobs.new.target' was accessed but has no value defined.";

@@ -2,8 +2,8 @@
 # audit report) plus a third identity that exercises the other branches (preset puller
 # without destroy and with a prefix of its own, rawOnly, a dataset name with a space, several
 # key types, and mkMerge/mkForce), a fourth (read-only, a syncoid backup host with an
-# --identifier given as two words, a larger --mbuffer-size), and an audit file, which the
-# report then reads.
+# --identifier given as two words, a larger --mbuffer-size), an audit file, which the
+# report then reads, and the restore identity (zfs-puller restore).
 { lib, ... }:
 {
   imports = [ ../../examples/source.nix ../../examples/syncoid-source.nix ../../examples/audit-report.nix ];
@@ -37,6 +37,12 @@
           backupHost = "vault";
           syncoidArgs = [ "--identifier" "site2" "--no-sync-snap" "--mbuffer-size=1G" ];
           tools = [ "lzop" "mbuffer" ];
+        };
+        # zfs-puller restore's identity: its own key, receives below tank/restore only.
+        restore = {
+          enable = true;
+          restoreRoot = "tank/restore";
+          publicKeys = [ "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMbQL8Xsx5+yCwPhYHNZHl047Y3n8NtcYgCqikOGdqJP restore@backuphost" ];
         };
       };
     }

@@ -1,6 +1,7 @@
 # Golden case "target": the README's zfs-puller example plus a raw, recursive, hourly job
 # from an IPv6 source on another port into a dataset name with a space, without retention,
-# for the source case's identity "offsite" (no destroy there: keepSource = 0).
+# for the source case's identity "offsite" (no destroy there: keepSource = 0), which can also
+# be restored (restoreRoot, restoreSshKey, restoreUser).
 {
   imports = [ ../../examples/target.nix ];
 
@@ -16,5 +17,9 @@
     # The source identity's snapshotPrefix: another backup host pulls NIXROOT/home there.
     prefix = "zfs-puller_offsite_";
     keepSource = 0;
+    # zfs-puller restore into the source's restore root, with a key and login of its own.
+    restoreRoot = "tank/restore";
+    restoreSshKey = "/var/lib/zfs-puller/restore_ed25519";
+    restoreUser = "zfs-backup"; # the default (the source's user), said explicitly
   };
 }

@@ -11,7 +11,8 @@ failed=0
 # One "user<TAB>dataset" per line (ZFS names never contain a TAB or a newline).
 wanted='zfs-backup	NIXROOT/home
 zfs-backup	tank/my data
-zfs-backup	tank/offsite'
+zfs-backup	tank/offsite
+zfs-backup	tank/restore'
 
 # Revoke what an earlier run granted and the configuration no longer lists.
 if [ -f "$state" ]; then
@@ -44,6 +45,7 @@ grant() {
 grant zfs-backup send,snapshot,hold,release,bookmark,destroy,mount NIXROOT/home
 grant zfs-backup send,snapshot,hold,release,bookmark 'tank/my data'
 grant zfs-backup send,snapshot,hold,release,bookmark tank/offsite
+grant zfs-backup receive,create,mount,readonly,canmount,setuid,exec,devices,mountpoint tank/restore
 
 # Remember what was granted, so that a later run can revoke it.
 if [ -n "$wanted" ]; then
