@@ -37,6 +37,12 @@ Argv exists_argv(const std::string& zfs, const std::string& dataset) {
     return {zfs, "list", "-H", "-o", "name", "--", dataset};
 }
 
+Argv dataset_listing_argv(const std::string& zfs, const std::string& dataset) {
+    return {zfs,  "list", "-H",  "-p", "-d",
+            "1",  "-t",   "all", "-o", std::string(target_listing_columns),
+            "--", dataset};
+}
+
 Argv receive_argv(const std::string& zfs, const std::string& target, DatasetKind kind, bool force) {
     Argv a{zfs, "receive", "-s", "-u"};
     // Volumes have none of the filesystem properties (zfs warns about -x mountpoint and refuses

@@ -21,6 +21,9 @@ Argv mark_argv(const std::string& zfs, std::int64_t seconds, const std::vector<s
 Argv snapshots_argv(const std::string& zfs, const std::string& dataset);
 Argv resume_tokens_argv(const std::string& zfs, const std::vector<std::string>& datasets);
 Argv exists_argv(const std::string& zfs, const std::string& dataset);
+// One dataset with its snapshots and bookmarks (and its children's rows), in the target
+// listing's columns: what a restore reads of the dataset it sends.
+Argv dataset_listing_argv(const std::string& zfs, const std::string& dataset);
 
 // The hardened receive: resumable (-s), never mounted (-u). Filesystems: the source's
 // mountpoint ignored (-x mountpoint), read-only, not mounted at boot, never shared over NFS or

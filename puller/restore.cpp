@@ -249,22 +249,6 @@ std::string put_in_place_text(const RestoreNames& names, const RestorePlan& plan
 
 namespace {
 
-// The relay names its sides as for a pull (the stream comes from the source); here the sender
-// is the local zfs send and the receiver the source's zfs receive.
-std::string restore_wording(std::string error) {
-    const std::pair<const char*, const char*> words[] = {
-        {"remote send failed", "local zfs send failed"},
-        {"zfs receive failed", "the source's zfs receive failed"},
-        {"the source sent no zfs send stream", "local zfs send wrote no stream"},
-        {"the source's stream ended before its last record",
-         "local zfs send's stream ended before its last record"},
-        {"; zfs receive:", "; the source's zfs receive:"}};
-    for (const auto& [from, to] : words)
-        if (const auto p = error.find(from); p != std::string::npos)
-            error.replace(p, std::string_view(from).size(), to);
-    return error;
-}
-
 class Restorer {
   public:
     Restorer(const JobConfig& job, const RestoreRequest& request, const RunOptions& opt,
@@ -293,7 +277,9 @@ class Restorer {
         if (!job.restore_user.empty()) j.user = job.restore_user;
         return j;
     }
-    std::string host() const { return remote_job_init(job_).user + "@" + job_.host; }
+    std::string host() const {
+        return (job_.restore_user.empty() ? job_.user : job_.restore_user) + "@" + job_.host;
+    }
 
     // Messages on stderr (messages.hpp), each naming the job and the restore.
     int fail(int code, const std::string& why) {
@@ -326,10 +312,7 @@ class Restorer {
         if (!opt_.dry_run)
             if (const std::string e = lock_.acquire(job_.state_dir, job_.target); !e.empty())
                 return fail(exit_job_failed, e);
-        const Argv listing{job_.zfs, "list",       "-H",  "-p", "-d",
-                           "1",      "-t",         "all", "-o", std::string(target_listing_columns),
-                           "--",     names.dataset};
-        const Captured l = local(listing);
+        const Captured l = local(dataset_listing_argv(job_.zfs, names.dataset));
         if (l.status != 0)
             return says_missing(l.err)
                        ? fail(exit_usage, names.dataset + " does not exist on the backup host")
@@ -368,9 +351,11 @@ class Restorer {
         StreamLimits limits;
         limits.stall_seconds = job_.stall_timeout;
         progress_.begin(job_.name, plan.snapshot, estimate);
+        // The relay's sides, the other way round from a pull.
+        const RelaySides sides{"local zfs send", "the source's zfs receive", "local zfs send"};
         const TransferResult t =
             relay(plan.send, recv, StreamExpect{names.dataset, DatasetKind::filesystem, 0},
-                  progress_, limits);
+                  progress_, limits, sides);
         trace("stream " + std::to_string(t.bytes) + " bytes: " + display(plan.send) + " | " +
                   *receive.text,
               t.ok ? 0 : (t.receive_status != 0 ? t.receive_status : t.send_status));
@@ -378,7 +363,7 @@ class Restorer {
             return fail(
                 exit_dataset_failed,
                 "restore of " + plan.snapshot + " into " + host() + ":" + names.remote +
-                    " failed: " + restore_wording(t.error) +
+                    " failed: " + t.error +
                     (g_signal || t.interrupted ? "; run the same command again to resume it" : ""));
         // The source must now list it complete: no token left.
         const auto after = probe(names.remote);

@@ -55,9 +55,9 @@ void close_fd(int& fd) {
 class Relay {
   public:
     Relay(const Argv& send_argv, const ReceiveArgv& receive, const StreamExpect& expect,
-          Progress& progress, const StreamLimits& limits)
+          Progress& progress, const StreamLimits& limits, const RelaySides& sides)
         : send_argv_(send_argv), receive_(receive), check_(expect), progress_(progress),
-          limits_(limits) {}
+          limits_(limits), sides_(sides) {}
 
     TransferResult run() {
         if (!open_pipes()) {
@@ -78,6 +78,7 @@ class Relay {
     StreamCheck check_;
     Progress& progress_;
     const StreamLimits limits_;
+    const RelaySides& sides_;
     TransferResult r_;
     const Clock::time_point t0_ = Clock::now();
     Clock::time_point last_moved_ = Clock::now();
@@ -307,20 +308,20 @@ class Relay {
         } else if (!stopped_.empty()) {
             r_.error = stopped_;
         } else if (rpid_ < 0 && r_.send_status != 0) {
-            r_.error = "remote send failed (status " + std::to_string(r_.send_status) + ")" +
+            r_.error = sides_.sender + " failed (status " + std::to_string(r_.send_status) + ")" +
                        (send_why.empty() ? "" : ": " + send_why);
         } else if (rpid_ < 0) {
-            r_.error = "the source sent no zfs send stream";
+            r_.error = sides_.source + " sent no zfs send stream";
         } else if (receiver_gone_ || (r_.receive_status != 0 && r_.send_status == 0)) {
-            r_.error = "zfs receive failed (status " + std::to_string(r_.receive_status) + ")" +
-                       (recv_why.empty() ? "" : ": " + recv_why);
+            r_.error = sides_.receiver + " failed (status " + std::to_string(r_.receive_status) +
+                       ")" + (recv_why.empty() ? "" : ": " + recv_why);
         } else if (r_.send_status != 0) {
-            r_.error = "remote send failed (status " + std::to_string(r_.send_status) + ")" +
+            r_.error = sides_.sender + " failed (status " + std::to_string(r_.send_status) + ")" +
                        (send_why.empty() ? "" : ": " + send_why);
             if (r_.receive_status != 0 && !recv_why.empty())
-                r_.error += "; zfs receive: " + recv_why;
+                r_.error += "; " + sides_.receiver + ": " + recv_why;
         } else if (!check_.complete()) {
-            r_.error = "the source's stream ended before its last record";
+            r_.error = sides_.source + "'s stream ended before its last record";
         }
         r_.ok = r_.error.empty() && r_.send_status == 0 && r_.receive_status == 0;
         if (!r_.ok && r_.error.empty()) r_.error = "transfer failed";
@@ -331,8 +332,8 @@ class Relay {
 } // namespace
 
 TransferResult relay(const Argv& send_argv, const ReceiveArgv& receive, const StreamExpect& expect,
-                     Progress& progress, const StreamLimits& limits) {
-    return Relay(send_argv, receive, expect, progress, limits).run();
+                     Progress& progress, const StreamLimits& limits, const RelaySides& sides) {
+    return Relay(send_argv, receive, expect, progress, limits, sides).run();
 }
 
 } // namespace puller

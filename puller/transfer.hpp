@@ -41,7 +41,16 @@ struct ReceiveArgv {
     Argv volume;
 };
 
+// How the errors name the two sides: a pull's sender is the source's zfs send (over ssh) and
+// its receiver the local zfs receive; a restore's are the other way round.
+struct RelaySides {
+    std::string sender = "remote send";
+    std::string receiver = "zfs receive";
+    std::string source = "the source"; // where the stream comes from
+};
+
 TransferResult relay(const Argv& send_argv, const ReceiveArgv& receive, const StreamExpect& expect,
-                     Progress& progress, const StreamLimits& limits = {});
+                     Progress& progress, const StreamLimits& limits = {},
+                     const RelaySides& sides = {});
 
 } // namespace puller

@@ -199,7 +199,9 @@ TEST_CASE("restore: refusals change nothing on either side") {
         w.set("restore.fail", "cannot receive: out of space");
         const RunResult r = w.run(restore_args(restore_config(w)));
         CHECK_MESSAGE(r.status == 1, show(r));
-        CHECK(r.err.find("the source's zfs receive failed") != std::string::npos);
+        CHECK(r.err.find(
+                  "the source's zfs receive failed (status 1): cannot receive: out of space") !=
+              std::string::npos);
         CHECK(r.err.find("out of space") != std::string::npos);
         CHECK(r.out.find("zfs rename") == std::string::npos);
     }
