@@ -4,6 +4,8 @@
 #include <charconv>
 #include <set>
 
+#include "ops/time_text.hpp"
+
 namespace puller {
 namespace {
 
@@ -51,10 +53,12 @@ bool pull_only(const std::string& option) {
 } // namespace
 
 std::string usage_text() {
-    return R"(usage: zfs-puller [--config FILE] [--job NAME]... [--dry-run] [--verbose] [--force-rollback]
-                  [--progress MODE] [--progress-interval SECONDS]
+    return R"(usage: zfs-puller [--config FILE] [--job NAME]... [--dry-run] [--verbose | --quiet]
+                  [--force-rollback] [--progress MODE] [--progress-interval SECONDS]
        zfs-puller pull USER@HOST:POOL/DS POOL/DS --ssh-key FILE --known-hosts FILE [JOB OPTIONS]
        zfs-puller [--config FILE] --check
+       zfs-puller status [--config FILE] [--job NAME]... [--json] [--prometheus FILE]
+                         [--warn AGE] [--crit AGE]
        zfs-puller [--config FILE] restore JOB DATASET[@SNAPSHOT] [--as NAME] [--dry-run]
        zfs-puller --help | --version
 
@@ -74,7 +78,10 @@ Options:
                          from the source, never unrelated data
   --progress MODE        auto (bar on a terminal, JSON lines otherwise), bar, json, none
   --progress-interval S  seconds between JSON progress lines (default 5)
-  --verbose, -v          one line per command on stderr: time, duration, exit status
+  --verbose, -v          also debug lines on stderr: one per command (time, duration, exit
+                         status)
+  --quiet, -q            only warnings and errors on stderr (and no progress unless --progress
+                         asks for it)
   --help, --version
 
 Restore (a snapshot of the local backup back to the job's source, through the gatekeeper's
@@ -85,6 +92,16 @@ restore identity; README "Restore"):
                          an interrupted restore is resumed by running it again. Prints the
                          commands that put it in place (run them as root on the source)
   --as NAME              NAME (default: DATASET's last component)
+
+Status (did the last runs work? read from the state file each run writes in its state_dir):
+  status                 one line per job and dataset: ok, stale (last success older than
+                         --warn), failing (the last attempt failed) or never (no success yet);
+                         exit 0 all ok, 1 a warning, 2 critical (older than --crit, failing or
+                         never)
+  --json                 JSON instead of the table
+  --prometheus FILE      also write FILE for node-exporter's textfile collector (atomically)
+  --warn AGE, --crit AGE thresholds such as 26h, 90m, 2d (default: warn and crit of [status] in
+                         the configuration, else 26h and 50h)
 
 Job options (`pull` only; in a configuration file, the key of the same name with _ for -):
   --ssh-key FILE         private key for the source (required)
@@ -114,6 +131,7 @@ Job options (`pull` only; in a configuration file, the key of the same name with
 Configuration keys: source, target and every job option above ([defaults] or [job.NAME]);
   force_rollback; restore_ssh_key, restore_root, restore_user (restore only); [programs] zfs,
   ssh. Unknown keys are errors.
+  [status] prometheus_textfile (written at the end of every run), warn, crit.
 
 Exit: 0 ok, 1 a dataset failed, 2 usage or configuration error, 3 a diverged target was refused,
       4 a job could not run (connection, listing, lock, a name from the source zfs would refuse),
@@ -165,6 +183,10 @@ CliResult parse_cli(const std::vector<std::string>& args) {
             o.dry_run = true;
         else if ((a == "--verbose" || a == "-v") && flag_only())
             o.verbose = true;
+        else if ((a == "--quiet" || a == "-q") && flag_only())
+            o.quiet = true;
+        else if (a == "--json" && flag_only())
+            o.status_json = true;
         else if (a == "--force-rollback" && flag_only())
             o.force_rollback = true;
         else if (a == "--recursive" && flag_only())
@@ -225,6 +247,14 @@ CliResult parse_cli(const std::vector<std::string>& args) {
             if (!need(o.pull.runtime_dir)) return fail("--runtime-dir needs a directory");
         } else if (a == "--state-dir") {
             if (!need(o.pull.state_dir)) return fail("--state-dir needs a directory");
+        } else if (a == "--prometheus") {
+            if (!need(o.status_prometheus) || o.status_prometheus.empty())
+                return fail("--prometheus needs a file");
+        } else if (a == "--warn" || a == "--crit") {
+            if (!need(v)) return fail(a + " needs an age such as 26h");
+            const auto age = ops::parse_age(v);
+            if (!age) return fail(a + " must be an age such as 90m, 26h or 2d");
+            (a == "--warn" ? o.warn_seconds : o.crit_seconds) = *age;
         } else if (a == "--as") {
             if (!need(o.restore.as) || o.restore.as.empty()) return fail("--as needs a name");
             saw_as = true;
@@ -238,6 +268,22 @@ CliResult parse_cli(const std::vector<std::string>& args) {
         r.options = o;
         return r;
     }
+    if (o.quiet && o.verbose) return fail("--quiet and --verbose exclude each other");
+    if (!positional.empty() && positional.front() == "status") {
+        if (positional.size() != 1)
+            return fail("unexpected argument '" + positional[1] + "' after status");
+        if (o.mode == Options::Mode::check)
+            return fail("--check applies to a configuration file, not to status");
+        if (saw_pull_option || o.dry_run || o.force_rollback)
+            return fail("status takes --config, --job, --json, --prometheus, --warn and --crit");
+        if (o.warn_seconds && o.crit_seconds && *o.warn_seconds > *o.crit_seconds)
+            return fail("--warn must not be longer than --crit");
+        o.mode = Options::Mode::status;
+        r.options = o;
+        return r;
+    }
+    if (o.status_json || !o.status_prometheus.empty() || o.warn_seconds || o.crit_seconds)
+        return fail("--json, --prometheus, --warn and --crit only apply to status");
     if (!positional.empty() && positional.front() == "restore") {
         if (positional.size() != 3) return fail("restore needs JOB and DATASET[@SNAPSHOT]");
         if (o.mode == Options::Mode::check)

@@ -15,7 +15,7 @@ namespace puller {
 inline constexpr const char* default_config_path = "/etc/zfs-puller/config.toml";
 
 struct Options {
-    enum class Mode { run, pull, check, help, version, restore };
+    enum class Mode { run, pull, check, help, version, restore, status };
     Mode mode = Mode::run;
     std::string config_path = default_config_path;
     std::vector<std::string> jobs; // --job NAME (all jobs when empty)
@@ -23,6 +23,12 @@ struct Options {
     RestoreRequest restore;        // `restore JOB DATASET[@SNAPSHOT] [--as NAME]`
     bool dry_run = false;
     bool verbose = false;
+    bool quiet = false; // warnings and errors only
+    // `status`: JSON instead of the table, a textfile to write, thresholds (unset: the
+    // configuration's [status], else its defaults).
+    bool status_json = false;
+    std::string status_prometheus;
+    std::optional<double> warn_seconds, crit_seconds;
     bool force_rollback = false; // applies to every job run
     ProgressMode progress = ProgressMode::automatic;
     double progress_interval = 5;

@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include "grammar/canonical.hpp"
+#include "ops/time_text.hpp"
 #include "policy/toml_subset.hpp"
 #include "policy/toml_values.hpp"
 
@@ -116,6 +117,33 @@ void apply(const toml::table& t, const std::string& table, JobConfig& job, bool 
         else if (k == "restore_root")
             job.restore_root = get_string(value, what);
     }
+}
+
+// [status] prometheus_textfile, warn, crit (ages such as "26h"; warn below crit).
+StatusConfig parse_status(const toml::table& t) {
+    StatusConfig st;
+    auto age = [](const toml::node& value, const std::string& what) {
+        const auto seconds = ops::parse_age(get_string(value, what));
+        if (!seconds) fail(value, what + " must be an age such as \"26h\", \"90m\" or \"2d\"");
+        return *seconds;
+    };
+    for (const auto& [key, value] : t) {
+        if (key.str() == "prometheus_textfile") {
+            st.prometheus_textfile = get_string(value, "status.prometheus_textfile");
+            if (!is_clean_path(st.prometheus_textfile))
+                fail(value, "status.prometheus_textfile must be an absolute path of "
+                            "[A-Za-z0-9._+@/-] without . or .. components");
+        } else if (key.str() == "warn")
+            st.warn_seconds = age(value, "status.warn");
+        else if (key.str() == "crit")
+            st.crit_seconds = age(value, "status.crit");
+        else
+            fail(value, "unknown key '" + std::string(key.str()) +
+                            "' in [status] (prometheus_textfile, warn, crit)");
+    }
+    if (st.warn_seconds > st.crit_seconds)
+        throw load_error{"status.warn must not be longer than status.crit"};
+    return st;
 }
 
 bool is_job_name(std::string_view s) {
@@ -237,7 +265,8 @@ ConfigResult parse_config(std::string_view text) {
             throw load_error{std::move(violation)};
         const toml::table root = toml::parse(text, std::string_view{"config"});
         for (const auto& [key, value] : root)
-            if (key.str() != "programs" && key.str() != "defaults" && key.str() != "job")
+            if (key.str() != "programs" && key.str() != "defaults" && key.str() != "job" &&
+                key.str() != "status")
                 fail(value, "unknown table or key '" + std::string(key.str()) + "' at top level");
         JobConfig defaults;
         // [programs] zfs / ssh, as in the gatekeeper's policy file; [defaults] and jobs may
@@ -259,6 +288,10 @@ ConfigResult parse_config(std::string_view text) {
             apply(*n->as_table(), "defaults", defaults, true);
         }
         Config c;
+        if (const auto* n = root.get("status")) {
+            if (!n->is_table()) fail(*n, "[status] must be a table");
+            c.status = parse_status(*n->as_table());
+        }
         const auto* jobs = root.get("job");
         if (jobs == nullptr || !jobs->is_table() || jobs->as_table()->empty())
             throw load_error{"no [job.NAME] table: nothing to do"};

@@ -52,8 +52,18 @@ struct JobConfig {
     bool operator==(const JobConfig&) const = default;
 };
 
+// [status]: the thresholds `zfs-puller status` judges by, and the node-exporter textfile a run
+// writes at its end ("" none).
+struct StatusConfig {
+    std::string prometheus_textfile;
+    double warn_seconds = 26 * 3600; // last success older than this: warning
+    double crit_seconds = 50 * 3600; // older than this: critical
+    bool operator==(const StatusConfig&) const = default;
+};
+
 struct Config {
     std::vector<JobConfig> jobs; // in file order
+    StatusConfig status;
 };
 
 struct ConfigResult {

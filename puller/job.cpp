@@ -22,6 +22,7 @@
 #include "puller/remote_commands.hpp"
 #include "puller/retention.hpp"
 #include "puller/ssh.hpp"
+#include "puller/state_file.hpp"
 #include "puller/target_lock.hpp"
 #include "puller/transfer.hpp"
 
@@ -113,6 +114,18 @@ class Runner {
         j["ssh_sessions"] = master_.sessions();
         if (!job_error_.empty()) j["error"] = job_error_;
         emit(j);
+        std::string counted;
+        for (const DatasetStatus s :
+             {DatasetStatus::transferred, DatasetStatus::unchanged, DatasetStatus::refused,
+              DatasetStatus::failed, DatasetStatus::skipped})
+            if (counts[s] != 0)
+                counted += (counted.empty() ? "" : ", ") + std::to_string(counts[s]) + " " +
+                           status_name(s);
+        log_info(job_.name + ": " + j["status"].get<std::string>() +
+                 (opt_.dry_run ? " (dry run)" : "") + ": " + std::to_string(results_.size()) +
+                 " dataset" + (results_.size() == 1 ? "" : "s") +
+                 (counted.empty() ? "" : " (" + counted + ")") + ", " + human_bytes(bytes) +
+                 " in " + human_duration(since(t0)));
         return code;
     }
 
@@ -128,13 +141,67 @@ class Runner {
 
     Clock::time_point start_ = Clock::now();
 
+    // The state file (state_file.hpp): read once the target's lock is held (so this run is its
+    // only writer), written after each dataset, so a run that dies later still leaves it.
+    bool locked_ = false;
+    JobState state_;
+    std::set<std::string> recorded_; // datasets this run has written a verdict for
+    bool state_warned_ = false;
+
+    void load_state() {
+        std::string problem;
+        if (load_state_file(job_.state_dir, job_.target, state_, problem) ==
+            StateLoad::unreadable) {
+            warning_line(problem + "; starting a new state file");
+            state_ = JobState{};
+        }
+        state_.job = job_.name;
+        state_.target = job_.target;
+    }
+    void save_state() {
+        if (!locked_) return;
+        const std::string e = save_state_file(job_.state_dir, state_);
+        if (!e.empty() && !state_warned_) warning_line("state file not written: " + e);
+        state_warned_ = state_warned_ || !e.empty();
+    }
+    static std::int64_t creation_of(const Inventory& inventory, const std::string& dataset,
+                                    const std::string& snapshot) {
+        const auto it = inventory.find(dataset);
+        const Point* s = it == inventory.end() ? nullptr : it->second.snapshot_named(snapshot);
+        return s == nullptr ? 0 : s->creation;
+    }
+    // One dataset's verdict. The creation of its newest snapshot comes from the target listing
+    // taken before the run (a snapshot received now gets it from the listing after it).
+    void record(const DatasetPlan& p, const DatasetResult& r, const Inventory& target) {
+        if (!locked_) return;
+        const auto now = static_cast<std::int64_t>(std::time(nullptr));
+        DatasetState& d = state_.datasets[p.source];
+        d.target = p.target;
+        if (r.status == DatasetStatus::transferred || r.status == DatasetStatus::unchanged)
+            record_success(d, now, p.newest, creation_of(target, p.target, p.newest), r.bytes);
+        else
+            record_failure(d, now, r.error.empty() ? status_name(r.status) : r.error);
+        recorded_.insert(p.source);
+        save_state();
+    }
+    // A failure of the whole job counts for every dataset not judged in this run (the source
+    // root on a first run).
+    void record_job_failure(const std::string& why) {
+        if (!locked_) return;
+        if (state_.datasets.empty()) state_.datasets[job_.source].target = job_.target;
+        const auto now = static_cast<std::int64_t>(std::time(nullptr));
+        for (auto& [name, d] : state_.datasets)
+            if (!recorded_.contains(name)) record_failure(d, now, why);
+        save_state();
+    }
+
     // --verbose: one stderr line per step with its time since the start, duration and status.
     void trace(const std::string& what, Clock::time_point t0, int status) {
         if (!opt_.verbose) return;
         char head[64];
         std::snprintf(head, sizeof head, "[%7.3fs] %.3fs exit %d: ",
                       std::chrono::duration<double>(t0 - start_).count(), since(t0), status);
-        say(job_.name, head + what);
+        log_debug(job_.name + ": " + head + what);
     }
     // A command stopped by a limit or a signal fails, and says why in its last stderr line
     // (which is what every caller reports).
@@ -170,7 +237,8 @@ class Runner {
         return c;
     }
 
-    void error_line(const std::string& msg) { say(job_.name, msg); }
+    void error_line(const std::string& msg) { log_error(job_.name + ": " + msg); }
+    void warning_line(const std::string& msg) { log_warning(job_.name + ": " + msg); }
 
     // Build-check-send one remote command. In a dry run, commands that change something are
     // printed instead (each one still went through the grammar check).
@@ -336,6 +404,7 @@ class Runner {
     int job_failed(std::string why) {
         job_error_ = std::move(why);
         error_line(job_error_);
+        record_job_failure(job_error_);
         return g_signal ? 128 + g_signal : exit_job_failed;
     }
 
@@ -344,9 +413,12 @@ class Runner {
         if (g_signal) return 128 + g_signal;
         // One run per target; a dry run changes nothing and so takes no lock (it must never
         // make a real run fail).
-        if (!opt_.dry_run)
+        if (!opt_.dry_run) {
             if (const std::string e = lock_.acquire(job_.state_dir, job_.target); !e.empty())
                 return job_failed(e);
+            locked_ = true;
+            load_state();
+        }
         std::optional<Inventory> target;
         if (const int code = connect(target); code != exit_ok) return code;
         std::optional<Inventory> source;
@@ -355,12 +427,17 @@ class Runner {
         if (!load_resume_tokens(*source, *target, popt)) return job_failed(job_error_);
         const JobPlan plan = make_plan(*source, *target, popt);
         if (!plan.ok()) return job_failed(plan.error);
+        // Datasets no longer in the job leave the state.
+        std::erase_if(state_.datasets, [&](const auto& entry) {
+            return std::none_of(plan.datasets.begin(), plan.datasets.end(),
+                                [&](const DatasetPlan& p) { return p.source == entry.first; });
+        });
 
         const auto snapshot_failed = take_sync_snapshots(plan, popt);
         if (!snapshot_failed) return exit_internal;
         std::set<std::string> done; // source datasets whose target is complete after this run
         std::vector<const DatasetPlan*> moved; // the ones that received snapshots in this run
-        if (!transfer_all(plan, *snapshot_failed, done, moved)) return exit_internal;
+        if (!transfer_all(plan, *snapshot_failed, *target, done, moved)) return exit_internal;
         // Holds before pruning can touch the snapshots they protect; retention once every clone
         // has its origin.
         if (job_.hold && !g_signal && !hold_and_release(moved)) return exit_internal;
@@ -373,6 +450,7 @@ class Runner {
             if (!fresh) return job_failed(job_error_);
             after = std::move(*fresh);
             mark_received(plan, *target, after, done);
+            record_creations(plan, after, done);
         }
         if (!prune(plan, *source, *target, after, popt, done)) return exit_internal;
         return report(plan);
@@ -446,7 +524,8 @@ class Runner {
     // Per dataset, in dependency order; stops early only on a signal. False on an internal
     // error.
     bool transfer_all(const JobPlan& plan, const std::set<std::string>& snapshot_failed,
-                      std::set<std::string>& done, std::vector<const DatasetPlan*>& moved) {
+                      const Inventory& target, std::set<std::string>& done,
+                      std::vector<const DatasetPlan*>& moved) {
         for (const auto& p : plan.datasets) {
             if (g_signal) break;
             DatasetResult& r = results_[p.source];
@@ -483,8 +562,23 @@ class Runner {
                 break;
             }
             if (internal_) return false;
+            record(p, r, target);
         }
         return true;
+    }
+
+    // The creation of each newest snapshot that arrived in this run, from the target's listing
+    // after it (it carries the source's creation time).
+    void record_creations(const JobPlan& plan, const Inventory& after,
+                          const std::set<std::string>& done) {
+        if (!locked_) return;
+        for (const auto& p : plan.datasets) {
+            const auto it = state_.datasets.find(p.source);
+            if (!done.contains(p.source) || it == state_.datasets.end()) continue;
+            if (const auto c = creation_of(after, p.target, p.newest); c != 0)
+                it->second.newest_snapshot_creation = c;
+        }
+        save_state();
     }
 
     // --dry-run: the target as the plan would leave it, each planned snapshot received now.
@@ -587,9 +681,16 @@ class Runner {
                 j[opt_.dry_run ? "would_discard" : "discarded"] = {{"snapshots", p.would_lose},
                                                                    {"bytes", p.discards_bytes}};
             for (const auto& w : r.warnings)
-                error_line(p.source + ": warning: " + w);
+                warning_line(p.source + ": warning: " + w);
             if (!r.warnings.empty()) j["warnings"] = r.warnings;
             emit(j);
+            if (r.status == DatasetStatus::transferred)
+                log_info(job_.name + ": " + p.source + ": " + human_bytes(r.bytes) + ", " +
+                         std::to_string(r.snapshots_sent) + " snapshot" +
+                         (r.snapshots_sent == 1 ? "" : "s") + " received into " + p.target +
+                         " (newest @" + p.newest + ")");
+            else if (r.status == DatasetStatus::unchanged)
+                log_debug(job_.name + ": " + p.source + ": unchanged (newest @" + p.newest + ")");
             if (r.status == DatasetStatus::failed || r.status == DatasetStatus::skipped)
                 code = worse(code, exit_dataset_failed);
             if (r.status == DatasetStatus::refused) code = worse(code, exit_refused);

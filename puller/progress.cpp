@@ -1,4 +1,6 @@
-// Progress lines. Writes go to stderr only; stdout carries the JSON summaries.
+// Progress lines, on stderr only (stdout carries the JSON summaries). JSON lines go through the
+// progress logger (messages.hpp: journald level, --quiet); the bar is written raw: it is one
+// terminal line redrawn in place with \r and an erase sequence, which a line logger cannot do.
 #include "puller/progress.hpp"
 
 #include <algorithm>
@@ -94,11 +96,10 @@ void Progress::print(std::uint64_t bytes) {
     if (mode_ == ProgressMode::bar) {
         std::fprintf(stderr, "\r\033[K%s",
                      progress_bar_line(dataset_, bytes, estimate_, secs, 24).c_str());
+        std::fflush(stderr);
     } else if (mode_ == ProgressMode::json) {
-        std::fprintf(stderr, "%s\n",
-                     progress_json_line(job_, dataset_, bytes, estimate_, secs).c_str());
+        log_progress(progress_json_line(job_, dataset_, bytes, estimate_, secs));
     }
-    std::fflush(stderr);
 }
 
 void Progress::update(std::uint64_t bytes) {
