@@ -283,12 +283,12 @@ class Restorer {
 
     // Messages on stderr (messages.hpp), each naming the job and the restore.
     int fail(int code, const std::string& why) {
-        say(job_.name, "restore: " + why);
+        log_error(job_.name + ": restore: " + why);
         return g_signal ? 128 + g_signal : code;
     }
-    void info(const std::string& what) { say(job_.name, "restore: " + what); }
+    void info(const std::string& what) { log_info(job_.name + ": restore: " + what); }
     void trace(const std::string& what, int status) {
-        if (opt_.verbose) say(job_.name, "restore: exit " + std::to_string(status) + ": " + what);
+        log_debug(job_.name + ": restore: exit " + std::to_string(status) + ": " + what);
     }
     Captured local(const Argv& argv) {
         const CaptureLimits limits{16 << 20, 0, static_cast<double>(job_.stall_timeout)};
