@@ -17,17 +17,7 @@ log=$LOGDIR/resume1
   --progress json --progress-interval 1 >"$log.json" 2>"$log.err" &
 pid=$!
 stopped=no
-for _ in $(seq 1 600); do
-  b=$(grep -o '"event":"progress".*"bytes":[0-9]*' "$log.err" 2>/dev/null | tail -n 1 | grep -o '[0-9]*$')
-  if [ "${b:-0}" -gt $((16 * 1048576)) ]; then
-    kill -TERM "$pid"
-    stopped=yes
-    note "stopped zfs-puller after $b bytes"
-    break
-  fi
-  kill -0 "$pid" 2>/dev/null || break
-  sleep 0.2
-done
+stop_after_bytes "$pid" "$log.err" $((16 * 1048576)) && stopped=yes
 wait "$pid"
 rc=$?
 assert_eq stopped-mid-stream yes "$stopped"

@@ -119,6 +119,23 @@ run_puller() {
   if [ "$rc" != 0 ]; then sed 's/^/#   | /' "$log.err" | tail -n 8; fi
   return "$rc"
 }
+# stop_after_bytes PID LOG BYTES: SIGTERM to zfs-puller PID once the JSON progress it writes to
+# LOG (--progress json) shows more than BYTES moved; status 0 when it was stopped so, 1 when it
+# ended first (or two minutes passed).
+stop_after_bytes() {
+  local pid=$1 log=$2 limit=$3 b
+  for _ in $(seq 1 600); do
+    b=$(grep -o '"event":"progress".*"bytes":[0-9]*' "$log" 2>/dev/null | tail -n 1 | grep -o '[0-9]*$')
+    if [ "${b:-0}" -gt "$limit" ]; then
+      kill -TERM "$pid"
+      note "stopped zfs-puller after $b bytes"
+      return 0
+    fi
+    kill -0 "$pid" 2>/dev/null || return 1
+    sleep 0.2
+  done
+  return 1
+}
 # pull LOGNAME NAME [ARGS...]: src/pl/NAME -> dst/pl/NAME through the gatekeeper.
 pull() {
   local log=$1 name=$2; shift 2
