@@ -625,7 +625,16 @@ let
 
   # jobs: name -> { source, target, sshKey, knownHosts, port, recursive, raw, prefix,
   # keepSource, keepTarget }
-  renderPullerConfig = { programs, jobs }:
+  # Seconds of an age as zfs-puller reads it ("26h": a positive whole number and one of
+  # s m h d w), or null for anything else.
+  ageSeconds = age:
+    let
+      m = builtins.match "([1-9][0-9]{0,8})([smhdw])" age;
+      unit = { s = 1; m = 60; h = 3600; d = 86400; w = 604800; };
+    in
+    if m == null then null else builtins.fromJSON (builtins.head m) * unit.${builtins.elemAt m 1};
+
+  renderPullerConfig = { programs, jobs, status ? null }:
     let
       jobSection = name:
         let j = jobs.${name}; in
@@ -659,7 +668,17 @@ let
       [programs]
     ''
     + concatMapStrings (n: "${n} = ${tomlString programs.${n}}\n") (attrNames programs)
-    + concatMapStrings jobSection (attrNames jobs);
+    + concatMapStrings jobSection (attrNames jobs)
+    # What `zfs-puller status` judges by, and the textfile every run writes.
+    + (if status == null then "" else ''
+
+      [status]
+    '' + (if status.prometheusFile == null then "" else ''
+      prometheus_textfile = ${tomlString status.prometheusFile}
+    '') + ''
+      warn = ${tomlString status.warn}
+      crit = ${tomlString status.crit}
+    '');
 
 in
 {
@@ -674,6 +693,6 @@ in
     tomlString tomlList escapeShellArg escapeShellArgs escapeUnitName
     policyPrograms renderPolicy authorizedKeyLine allowScript auditReportScript auditDenialScript
     unprivilegedUnitHardening
-    targetAllowScript targetUnallowScript renderPullerConfig
+    targetAllowScript targetUnallowScript renderPullerConfig ageSeconds
     uniqueSorted hasPrefix;
 }

@@ -21,6 +21,7 @@ let
       ssh = "${pkgs.openssh}/bin/ssh";
     };
     jobs = cfg.jobs;
+    inherit (cfg) status;
   };
 
   unitName = name: "zfs-puller-${zg.escapeUnitName name}";
@@ -78,6 +79,10 @@ let
           "~@setuid"
           "~@timer"
         ];
+      } // lib.optionalAttrs (cfg.status.prometheusFile != null) {
+        # Every run writes the status textfile, replaced through a temporary file beside it.
+        # "-": a missing directory is the run's error message, not a failed unit set-up.
+        ReadWritePaths = [ "-${builtins.dirOf cfg.status.prometheusFile}" ];
       };
     };
 in
@@ -97,6 +102,42 @@ in
         the flake's `nixosModules.default` sets it). Without the flake, set it, or apply the
         flake's `overlays.default` so that `pkgs.zfs-gatekeeper` exists.
       '';
+    };
+
+    status = {
+      prometheusFile = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "/var/lib/prometheus-node-exporter/zfs-puller.prom";
+        description = ''
+          Node-exporter textfile every run writes at its end (`[status] prometheus_textfile`):
+          per job and dataset the last success, the newest common snapshot's creation, the
+          bytes of the last transfer, whether it is failing and its state, replaced
+          atomically. The directory must exist and be writable by the `zfs-puller` user;
+          point node exporter's `--collector.textfile.directory` at it.
+          `zfs-puller status` shows the same on a terminal.
+        '';
+      };
+
+      warn = mkOption {
+        type = types.str;
+        default = "26h";
+        example = "36h";
+        description = ''
+          A dataset whose last success is older than this is stale: `zfs-puller status`
+          exits 1 (`[status] warn`). A whole number and one of s, m, h, d, w.
+        '';
+      };
+
+      crit = mkOption {
+        type = types.str;
+        default = "50h";
+        example = "3d";
+        description = ''
+          Older than this it is critical: `zfs-puller status` exits 2, as it does for a
+          failing dataset or one never pulled (`[status] crit`). At least {option}`warn`.
+        '';
+      };
     };
 
     jobs = mkOption {
@@ -264,7 +305,20 @@ in
   # Implementation
 
   config = mkIf cfg.enable {
-    assertions = builtins.concatLists (lib.mapAttrsToList
+    assertions = [
+      {
+        assertion = cfg.status.prometheusFile == null
+          || (builtins.match "/.*[^/][.]prom" cfg.status.prometheusFile != null
+          && builtins.substring 0 11 cfg.status.prometheusFile != "/nix/store/"
+          && builtins.match "[A-Za-z0-9._+@/-]*" cfg.status.prometheusFile != null);
+        message = "services.zfs-puller.status.prometheusFile = \"${toString cfg.status.prometheusFile}\" must be an absolute path of [A-Za-z0-9._+@/-] ending in .prom (node exporter reads only those), outside the Nix store.";
+      }
+      {
+        assertion = zg.ageSeconds cfg.status.warn != null && zg.ageSeconds cfg.status.crit != null
+          && zg.ageSeconds cfg.status.warn <= zg.ageSeconds cfg.status.crit;
+        message = "services.zfs-puller.status: warn = \"${cfg.status.warn}\" and crit = \"${cfg.status.crit}\" must be ages such as \"26h\" or \"2d\" (a whole number and one of s, m, h, d, w), warn not longer than crit.";
+      }
+    ] ++ builtins.concatLists (lib.mapAttrsToList
       (name: job: [
         {
           assertion = zg.isValidName name;

@@ -355,6 +355,22 @@ in
     expect = "services.zfs-puller.jobs.\"a b\": the job name must match";
     module = newJob "a b" { source = "u@h:tank/data"; target = "b/data"; };
   };
+  status-textfile-not-prom = {
+    expect = "services.zfs-puller.status.prometheusFile = \"/var/lib/node-exporter/zfs-puller.txt\" must be an absolute path of [A-Za-z0-9._+@/-] ending in .prom";
+    module = { imports = [ target ]; services.zfs-puller.status.prometheusFile = "/var/lib/node-exporter/zfs-puller.txt"; };
+  };
+  status-textfile-relative = {
+    expect = "services.zfs-puller.status.prometheusFile = \"zfs-puller.prom\" must be an absolute path";
+    module = { imports = [ target ]; services.zfs-puller.status.prometheusFile = "zfs-puller.prom"; };
+  };
+  status-warn-not-an-age = {
+    expect = "services.zfs-puller.status: warn = \"a day\" and crit = \"50h\" must be ages such as";
+    module = { imports = [ target ]; services.zfs-puller.status.warn = "a day"; };
+  };
+  status-warn-after-crit = {
+    expect = "services.zfs-puller.status: warn = \"3d\" and crit = \"50h\" must be ages such as \"26h\" or \"2d\" (a whole number and one of s, m, h, d, w), warn not longer than crit.";
+    module = { imports = [ target ]; services.zfs-puller.status.warn = "3d"; };
+  };
   # ---- the restore identity and a job's restore settings
   restore-key-of-a-pulling-identity = {
     expect = "is also a pulling identity's key; a restore key must be a key of its own";

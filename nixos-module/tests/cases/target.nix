@@ -1,7 +1,7 @@
 # Golden case "target": the README's zfs-puller example plus a raw, recursive, hourly job
 # from an IPv6 source on another port into a dataset name with a space, without retention,
 # for the source case's identity "offsite" (no destroy there: keepSource = 0), which can also
-# be restored (restoreRoot, restoreSshKey, restoreUser).
+# be restored (restoreRoot, restoreSshKey, restoreUser); the status textfile and thresholds.
 {
   imports = [ ../../examples/target.nix ];
 
@@ -21,5 +21,12 @@
     restoreRoot = "tank/restore";
     restoreSshKey = "/var/lib/zfs-puller/restore_ed25519";
     restoreUser = "zfs-backup"; # the default (the source's user), said explicitly
+  };
+
+  # `zfs-puller status` thresholds and the textfile every run writes.
+  services.zfs-puller.status = {
+    prometheusFile = "/var/lib/prometheus-node-exporter/zfs-puller.prom";
+    warn = "36h";
+    crit = "3d";
   };
 }
