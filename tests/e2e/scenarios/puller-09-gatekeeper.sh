@@ -38,6 +38,58 @@ for s in bad:
 sys.exit(1 if bad or problems else 0)
 PY
 
+# zfs-puller status (issue 15): the pulls above left the state of $D, so job gk (the same target)
+# is ok, exit 0; job gk-down, whose source is unreachable (nothing listens on port 1), fails to
+# run and is then failing, exit 2, in the table, the JSON and the textfile.
+cfg=$ZG_WORK/pl-status.toml
+install -m 0600 /dev/null "$cfg"
+cat >"$cfg" <<EOF2
+[defaults]
+ssh_key = "$PL_KEY"
+known_hosts = "$PL_KNOWN"
+[job.gk]
+source = "$SRC_USER@localhost:$S"
+target = "$D"
+recursive = true
+[job.gk-down]
+source = "$SRC_USER@localhost:$S"
+target = "$PL_DST/gk-down"
+port = 1
+connect_timeout = 10
+EOF2
+"$PL" status --config "$cfg" --job gk >"$LOGDIR/status-ok.txt" 2>&1
+rc=$?
+if [ "$rc" = 0 ] && grep -q "^gk  *$S  *ok " "$LOGDIR/status-ok.txt"; then
+  pass status-ok "$(grep "^gk " "$LOGDIR/status-ok.txt")"
+else
+  fail status-ok "rc=$rc $(cat "$LOGDIR/status-ok.txt")"
+fi
+run_puller down --config "$cfg" --job gk-down --progress none
+rc=$?
+if [ "$rc" = 4 ]; then pass unreachable-source-fails; else fail unreachable-source-fails "exit $rc"; fi
+"$PL" status --config "$cfg" --job gk-down >"$LOGDIR/status-down.txt" 2>&1
+rc=$?
+if [ "$rc" = 2 ] && grep -q "^gk-down  *$S  *failing " "$LOGDIR/status-down.txt"; then
+  pass status-failing "$(grep "^gk-down " "$LOGDIR/status-down.txt")"
+else
+  fail status-failing "rc=$rc $(cat "$LOGDIR/status-down.txt")"
+fi
+"$PL" status --config "$cfg" --json --prometheus "$LOGDIR/zfs_puller.prom" >"$LOGDIR/status.json" 2>"$LOGDIR/status-json.err"
+rc=$?
+python3 - "$LOGDIR/status.json" "$LOGDIR/zfs_puller.prom" "$S" <<'PY' && [ "$rc" = 2 ] && pass status-json-and-textfile || fail status-json-and-textfile "rc=$rc"
+import json, sys
+status, prom, src = json.load(open(sys.argv[1])), open(sys.argv[2]).read(), sys.argv[3]
+states = {d["job"]: d["state"] for d in status["datasets"]}
+print("# states %s, exit %s" % (states, status["exit"]))
+want = ['zfs_puller_failing{job="gk",dataset="%s"} 0' % src,
+        'zfs_puller_failing{job="gk-down",dataset="%s"} 1' % src,
+        'zfs_puller_state{job="gk",dataset="%s",state="ok"} 1' % src]
+missing = [w for w in want if w not in prom.splitlines()]
+for w in missing:
+    print("#   not in the textfile: " + w)
+sys.exit(0 if states.get("gk") == "ok" and states.get("gk-down") == "failing" and status["exit"] == 2 and not missing else 1)
+PY
+
 # syncoid's extra vocabulary, one session each with the puller key.
 mark=$(pl_mark)
 n=0
