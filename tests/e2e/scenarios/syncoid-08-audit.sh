@@ -95,6 +95,44 @@ print("%d records: %d sessions, %d allowed each with one outcome, %d denied with
 sys.exit(1 if problems else 0)
 PY
 ) && pass whole-log "$out" || fail whole-log "$(echo "$out" | grep PROBLEM | head -n 4 | tr '\n' ' ')"
+# What an operator's timer runs (zfs-gatekeeper audit-report, issue 15): on this boot's real log,
+# after the attack scenarios, it alarms (exit 1), its per-identity denials add up to the deny
+# records, and the injection made above is among them, decoded; a forged line is an alarm by itself.
+report=$SCRATCH/report.json
+"$GK" audit-report "$AUDIT" --json >"$report" 2>"$SCRATCH/report.err"
+rc=$?
+out=$(python3 - "$report" "$AUDIT" "$rc" <<'PY'
+import json, sys
+rep = json.load(open(sys.argv[1]))
+recs = [json.loads(l) for l in open(sys.argv[2])]
+denied = sum(1 for r in recs if r.get("event") == "decision" and r.get("decision") == "deny")
+allowed = sum(1 for r in recs if r.get("event") == "decision" and r.get("decision") == "allow")
+problems = []
+if sys.argv[3] != "1":
+    problems.append("exit %s, expected 1 (denials in the window)" % sys.argv[3])
+if rep["denied"] != denied or sum(p["denied"] for p in rep["peers"]) != denied:
+    problems.append("report denied %s, log holds %d deny records" % (rep["denied"], denied))
+if sum(p["allowed"] for p in rep["peers"]) != allowed:
+    problems.append("report allowed %d, log holds %d" % (sum(p["allowed"] for p in rep["peers"]), allowed))
+if rep["bad_records"]:
+    problems.append("bad records in a clean log: %r" % rep["bad_records"][:2])
+listed = {(p["identity"], d["command"]) for p in rep["peers"] for d in p["denials"]}
+if ("backup", "zfs list; rm -rf /") not in listed:
+    problems.append("the injection is not among the backup identity's denials")
+if sum(d["count"] for p in rep["peers"] for d in p["denials"]) != denied:
+    problems.append("de-duplicated denials do not count every deny record")
+print("exit %s; %d allowed, %d denied in %d distinct commands over %d identity/client pairs"
+      % (sys.argv[3], allowed, denied, len(listed), len(rep["peers"])))
+[print("PROBLEM " + p) for p in problems]
+sys.exit(1 if problems else 0)
+PY
+) && pass audit-report "$out" || fail audit-report "$(echo "$out" | grep PROBLEM | head -n 3 | tr '\n' ' ')"
+jq -c 'select(.decision != "deny")' "$AUDIT" >"$SCRATCH/allowed-only.jsonl"
+"$GK" audit-report "$SCRATCH/allowed-only.jsonl" >"$SCRATCH/allowed-only.txt" 2>&1
+assert_eq audit-report-quiet-without-denials 0 "$?"
+{ cat "$SCRATCH/allowed-only.jsonl"; echo '{"event":"decision","decision":"allow"'; } >"$SCRATCH/torn.jsonl"
+"$GK" audit-report "$SCRATCH/torn.jsonl" >"$SCRATCH/torn.txt" 2>&1
+assert_eq audit-report-torn-line-alarms 1 "$?"
 # jq agrees that every line is JSON.
 if jq -e . "$AUDIT" >/dev/null 2>&1; then pass jq-parses-every-line "$(wc -l <"$AUDIT") lines"; else fail jq-parses-every-line "jq rejects $AUDIT"; fi
 # The audit file: created by the gatekeeper as zbackup, 0600, in a 0700 directory.
