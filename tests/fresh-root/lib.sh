@@ -12,13 +12,26 @@ FR_CACHE=${ZG_FRESH_ROOT_CACHE:-/var/cache/zfs-gatekeeper-fresh-root}
 FR_SUITE=bookworm
 FR_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
-# The host's apt sources: the mirror the root installs from (the only one reachable here).
+# The host's apt sources: the mirror the root installs from (the only one reachable here), in
+# the two formats apt reads, each from its own files: `fr_sources deb822` prints the stanzas of
+# sources.list.d/*.sources (Debian's cloud images, Docker's, mmdebstrap's own roots: a fresh
+# root has only such a file, so tests/run-all in a fresh root finds its mirror too);
+# `fr_sources one-line` the `deb` lines of sources.list and sources.list.d/*.list (the Debian
+# installer's). mmdebstrap reads a sources file by its name's extension.
 fr_sources() {
-  if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-    cat /etc/apt/sources.list.d/debian.sources
+  local files=()
+  shopt -s nullglob
+  if [ "$1" = deb822 ]; then
+    files=(/etc/apt/sources.list.d/*.sources)
+    shopt -u nullglob
+    # A blank line between two files' stanzas (one file: as it is).
+    [ "${#files[@]}" = 0 ] || awk 'FNR == 1 && NR > 1 { print "" } { print }' "${files[@]}"
   else
-    grep -h '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null
+    files=(/etc/apt/sources.list /etc/apt/sources.list.d/*.list)
+    shopt -u nullglob
+    grep -sh '^deb ' "${files[@]}" /dev/null
   fi
+  return 0
 }
 
 # How the host reaches that mirror (proxy, a snapshot mirror's expired Release dates): the
@@ -33,28 +46,34 @@ fr_mirror_aptconf() {
 # carries a hash of everything that goes into it: this recipe, the sources, the apt settings.
 fr_base() {
   local recipe hash tar
+  local deb822 one_line sources
+  deb822=$(fr_sources deb822)
+  one_line=$(fr_sources one-line)
+  sources=$deb822${deb822:+${one_line:+$'\n'}}$one_line
+  [ -n "$sources" ] || { echo "fresh-root: no apt source on this host" >&2; return 1; }
   recipe=$(printf 'mmdebstrap --mode=root --variant=minbase %s\n--- sources\n%s\n--- apt\n%s\n' \
-             "$FR_SUITE" "$(fr_sources)" "$(fr_mirror_aptconf)")
+             "$FR_SUITE" "$sources" "$(fr_mirror_aptconf)")
   hash=$(printf '%s' "$recipe" | sha256sum | cut -c1-16)
   tar=$FR_CACHE/minbase-$FR_SUITE-$hash.tar
   mkdir -p "$FR_CACHE"
   (
     flock 9
     if [ ! -s "$tar" ]; then
-      local sources aptopts=() line
-      sources=$(mktemp)
-      fr_sources >"$sources"
+      local aptopts=() line dir files=()
+      dir=$(mktemp -d)
+      [ -z "$deb822" ] || { printf '%s\n' "$deb822" >"$dir/host.sources" && files+=("$dir/host.sources"); }
+      [ -z "$one_line" ] || { printf '%s\n' "$one_line" >"$dir/host.list" && files+=("$dir/host.list"); }
       while IFS= read -r line; do
         [ -n "$line" ] && aptopts+=(--aptopt="$line")
       done < <(fr_mirror_aptconf)
       echo "fresh-root: building the minbase tarball $tar" >&2
       # The partial file's name ends in .tar too: mmdebstrap picks the format by the name.
       if ! mmdebstrap --quiet --mode=root --variant=minbase "${aptopts[@]}" \
-             "$FR_SUITE" "${tar%.tar}.partial.tar" "$sources" >&2; then
-        rm -f "$sources" "${tar%.tar}.partial.tar"
+             "$FR_SUITE" "${tar%.tar}.partial.tar" "${files[@]}" >&2; then
+        rm -rf "$dir" "${tar%.tar}.partial.tar"
         exit 1
       fi
-      rm -f "$sources"
+      rm -rf "$dir"
       printf '%s\n' "$recipe" >"$tar.recipe"
       mv "${tar%.tar}.partial.tar" "$tar"
     fi
