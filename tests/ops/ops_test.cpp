@@ -3,7 +3,6 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <dirent.h>
 #include <fcntl.h>
 #include <limits>
 #include <sys/stat.h>
@@ -12,30 +11,12 @@
 #include "ops/atomic_file.hpp"
 #include "ops/prometheus.hpp"
 #include "ops/time_text.hpp"
+#include "tests/helpers/scratch_dir.hpp"
 #include "tests/ops/exposition_checker.hpp"
 
 using namespace ops;
 
-namespace {
-
-std::string temp_dir() {
-    char tmpl[] = "/tmp/zg-ops-test.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    return tmpl;
-}
-
-std::vector<std::string> entries(const std::string& dir) {
-    std::vector<std::string> out;
-    DIR* d = ::opendir(dir.c_str());
-    REQUIRE(d != nullptr);
-    while (const dirent* e = ::readdir(d))
-        if (std::string(e->d_name) != "." && std::string(e->d_name) != "..")
-            out.push_back(e->d_name);
-    ::closedir(d);
-    return out;
-}
-
-} // namespace
+namespace {} // namespace
 
 TEST_CASE("exposition text parses back, hostile label values included") {
     const std::vector<MetricFamily> families{
@@ -87,7 +68,7 @@ TEST_CASE("the exposition checker rejects what Prometheus rejects") {
 }
 
 TEST_CASE("replace_file replaces whole files and leaves nothing beside them") {
-    const std::string dir = temp_dir();
+    const std::string dir = test_support::make_temp_dir("zg-ops-test");
     const std::string path = dir + "/state.json";
     REQUIRE(replace_file(path, "first\n", 0640) == "");
     std::string got, error;
@@ -107,7 +88,7 @@ TEST_CASE("replace_file replaces whole files and leaves nothing beside them") {
     ::close(reader);
     REQUIRE(read_small_file(path, got, error));
     CHECK(got == std::string(100000, 'x'));
-    CHECK(entries(dir) == std::vector<std::string>{"state.json"});
+    CHECK(test_support::directory_entries(dir) == std::vector<std::string>{"state.json"});
     // A crashed writer's temporary file is just another file: the state file is untouched.
     const std::string torn = path + ".tmp.ABCDEF";
     const int t = ::open(torn.c_str(), O_WRONLY | O_CREAT, 0600);
@@ -128,7 +109,7 @@ TEST_CASE("replace_file replaces whole files and leaves nothing beside them") {
 }
 
 TEST_CASE("read_small_file refuses what is too large") {
-    const std::string dir = temp_dir();
+    const std::string dir = test_support::make_temp_dir("zg-ops-test");
     const std::string path = dir + "/big";
     REQUIRE(replace_file(path, std::string(5000, 'a')) == "");
     std::string got, error;

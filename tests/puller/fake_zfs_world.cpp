@@ -45,6 +45,7 @@
 #include "policy/resume_token.hpp"
 #include "puller/app.hpp"
 #include "tests/puller/stream_records.hpp"
+#include "tests/support.hpp"
 
 namespace fake_world {
 namespace {
@@ -54,13 +55,6 @@ using grammar::Invocation;
 
 namespace sr = stream_records;
 using sr::record_size;
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 void write_text(const std::string& path, const std::string& text) {
     const std::string tmp = path + ".tmp";
@@ -93,7 +87,7 @@ std::vector<std::string> split(const std::string& s, char sep) {
 
 std::vector<Row> load(const std::string& path) {
     std::vector<Row> rows;
-    for (const auto& line : split(read_text(path), '\n')) {
+    for (const auto& line : split(test_support::read_file(path), '\n')) {
         if (line.empty()) continue;
         const auto f = split(line, '\t');
         if (f.size() != 8) continue;
@@ -192,7 +186,9 @@ std::string key_path(const std::string& world, std::string key) {
 
 struct Fake {
     std::string world;
-    std::string behaviour(const std::string& key) const { return read_text(key_path(world, key)); }
+    std::string behaviour(const std::string& key) const {
+        return test_support::read_file(key_path(world, key));
+    }
     std::string path(const std::string& file) const { return world + "/" + file; }
 };
 
@@ -220,7 +216,7 @@ int ssh_master(const Fake& f, const Argv& args) {
 }
 
 int ssh_exit(const Fake& f) {
-    const std::string pid = read_text(f.path("master.pid"));
+    const std::string pid = test_support::read_file(f.path("master.pid"));
     if (!pid.empty()) ::kill(static_cast<pid_t>(std::stoi(pid)), SIGTERM);
     return 0;
 }
@@ -466,7 +462,7 @@ LocalArgs local_args(const Argv& args, std::size_t from) {
 
 std::map<std::string, std::string> load_markers(const Fake& f) {
     std::map<std::string, std::string> m;
-    for (const auto& line : split(read_text(f.path("target.markers")), '\n')) {
+    for (const auto& line : split(test_support::read_file(f.path("target.markers")), '\n')) {
         const auto tab = line.find('\t');
         if (tab != std::string::npos) m[line.substr(0, tab)] = line.substr(tab + 1);
     }
@@ -813,14 +809,14 @@ void World::set(const std::string& key, const std::string& value) {
 
 std::vector<std::string> World::remote_log() const {
     std::vector<std::string> out;
-    for (const auto& l : split(read_text(dir_ + "/ssh.log"), '\n'))
+    for (const auto& l : split(test_support::read_file(dir_ + "/ssh.log"), '\n'))
         if (!l.empty()) out.push_back(l);
     return out;
 }
 
 std::vector<Argv> World::local_log() const {
     std::vector<Argv> out;
-    for (const auto& l : split(read_text(dir_ + "/zfs.log"), '\n'))
+    for (const auto& l : split(test_support::read_file(dir_ + "/zfs.log"), '\n'))
         if (!l.empty()) out.push_back(split(l, '\x1f'));
     return out;
 }
@@ -914,8 +910,8 @@ RunResult World::finish(const Started& st, double limit, double term_after) cons
         }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    result.out = read_text(st.out_path);
-    result.err = read_text(st.err_path);
+    result.out = test_support::read_file(st.out_path);
+    result.err = test_support::read_file(st.err_path);
     return result;
 }
 

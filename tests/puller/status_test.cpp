@@ -7,7 +7,6 @@
 
 #include <cstdio>
 #include <cstdlib>
-#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -22,7 +21,9 @@
 #include "puller/state.hpp"
 #include "puller/state_file.hpp"
 #include "puller/status.hpp"
+#include "tests/helpers/scratch_dir.hpp"
 #include "tests/ops/exposition_checker.hpp"
+#include "tests/support.hpp"
 
 using namespace puller;
 
@@ -30,30 +31,6 @@ namespace {
 
 constexpr std::int64_t now = 1796363797; // a fixed "now" (2026-12-04T05:56:37Z)
 constexpr std::int64_t hour = 3600;
-
-std::string temp_dir() {
-    char tmpl[] = "/tmp/zg-status-test.XXXXXX";
-    REQUIRE(::mkdtemp(tmpl) != nullptr);
-    return tmpl;
-}
-
-std::vector<std::string> entries(const std::string& dir) {
-    std::vector<std::string> out;
-    DIR* d = ::opendir(dir.c_str());
-    REQUIRE(d != nullptr);
-    while (const dirent* e = ::readdir(d))
-        if (std::string(e->d_name) != "." && std::string(e->d_name) != "..")
-            out.push_back(e->d_name);
-    ::closedir(d);
-    return out;
-}
-
-std::string read_all(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 void write_all(const std::string& path, const std::string& text) {
     std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
@@ -144,14 +121,15 @@ TEST_CASE("a torn, foreign or edited state is refused whole") {
 }
 
 TEST_CASE("the state file: replaced atomically, a torn one reported and then rewritten") {
-    const std::string dir = temp_dir();
+    const std::string dir = test_support::make_temp_dir("zg-status-test");
     JobState s = sample_state();
     JobState loaded;
     std::string problem;
     CHECK(load_state_file(dir, s.target, loaded, problem) == StateLoad::missing);
     REQUIRE(save_state_file(dir, s) == "");
     const std::string path = dir + "/" + state_file_name(s.target);
-    CHECK(entries(dir) == std::vector<std::string>{state_file_name(s.target)}); // no temp left
+    CHECK(test_support::directory_entries(dir) ==
+          std::vector<std::string>{state_file_name(s.target)}); // no temp left
     struct stat st {};
     REQUIRE(::stat(path.c_str(), &st) == 0);
     CHECK((st.st_mode & 0777) == 0644);
@@ -168,7 +146,7 @@ TEST_CASE("the state file: replaced atomically, a torn one reported and then rew
     CHECK(loaded == s);
 
     // Torn (what a writer without rename would leave after a crash): unreadable, with the path.
-    const std::string whole = read_all(path);
+    const std::string whole = test_support::read_file(path);
     write_all(path, whole.substr(0, whole.size() / 2));
     CHECK(load_state_file(dir, s.target, loaded, problem) == StateLoad::unreadable);
     CHECK(problem.find(path) != std::string::npos);
@@ -375,7 +353,7 @@ namespace {
 // device:inode; nullptr: unset); returns what reached fd 2.
 template <class Body>
 std::string captured_stderr(const char* journal_stream, Verbosity verbosity, Body body) {
-    const std::string dir = temp_dir();
+    const std::string dir = test_support::make_temp_dir("zg-status-test");
     const std::string path = dir + "/stderr";
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     REQUIRE(fd >= 0);
@@ -399,7 +377,7 @@ std::string captured_stderr(const char* journal_stream, Verbosity verbosity, Bod
     ::close(saved);
     ::close(fd);
     configure_logging(Verbosity::normal);
-    const std::string text = read_all(path);
+    const std::string text = test_support::read_file(path);
     ::unlink(path.c_str());
     ::rmdir(dir.c_str());
     return text;

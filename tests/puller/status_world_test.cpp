@@ -17,6 +17,7 @@
 
 #include "tests/ops/exposition_checker.hpp"
 #include "tests/puller/fake_zfs_world.hpp"
+#include "tests/support.hpp"
 
 using fake_world::Row;
 using fake_world::RunResult;
@@ -35,13 +36,6 @@ Row row(const std::string& name, const std::string& type, std::uint64_t guid, st
     r.written = 1000;
     r.creation = now - 86400 + static_cast<std::int64_t>(txg);
     return r;
-}
-
-std::string read_text(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 std::string show(const RunResult& r) {
@@ -101,7 +95,7 @@ TEST_CASE("a pull writes the state and the textfile; status says ok for it and e
     CHECK_MESSAGE(pull.err.find("zfs-puller: a: ok: 1 dataset (1 transferred)") !=
                       std::string::npos,
                   pull.err);
-    const auto st = nlohmann::json::parse(read_text(sw.state));
+    const auto st = nlohmann::json::parse(test_support::read_file(sw.state));
     CHECK(st["format"] == "zfs-puller-state");
     CHECK(st["job"] == "a");
     const auto& a = st["datasets"]["tank/a"];
@@ -125,7 +119,7 @@ TEST_CASE("a pull writes the state and the textfile; status says ok for it and e
     CHECK(j["datasets"][0]["newest_snapshot_creation"].is_string()); // from the listing after
 
     // The run's textfile covers every job of the configuration; b never ran.
-    const std::string prom = read_text(sw.textfile);
+    const std::string prom = test_support::read_file(sw.textfile);
     CHECK(sample(prom, "zfs_puller_failing", "tank/a") == 0);
     CHECK(sample(prom, "zfs_puller_last_success_timestamp_seconds", "tank/a") >= now);
     CHECK(sample(prom, "zfs_puller_last_transfer_bytes", "tank/a") > 0);
@@ -135,7 +129,8 @@ TEST_CASE("a pull writes the state and the textfile; status says ok for it and e
     const RunResult all = sw.status({"--prometheus", sw.w.dir() + "/mine.prom"});
     CHECK_MESSAGE(all.status == 2, show(all));
     CHECK(all.out.find("never") != std::string::npos);
-    CHECK(sample(read_text(sw.w.dir() + "/mine.prom"), "zfs_puller_failing", "tank/a") == 0);
+    CHECK(sample(test_support::read_file(sw.w.dir() + "/mine.prom"), "zfs_puller_failing",
+                 "tank/a") == 0);
 
     // Thresholds from the command line: two seconds later the success is older than --warn.
     std::this_thread::sleep_for(std::chrono::milliseconds(2100));
@@ -155,7 +150,7 @@ TEST_CASE("a failing source: status says failing and exits 2; the next good run 
     CHECK_MESSAGE(st.status == 2, show(st));
     CHECK(st.out.find("failing") != std::string::npos);
     CHECK(st.out.find("pool I/O is currently suspended") != std::string::npos);
-    const std::string prom = read_text(sw.textfile);
+    const std::string prom = test_support::read_file(sw.textfile);
     CHECK(sample(prom, "zfs_puller_failing", "tank/a") == 1);
     // The last success is still there.
     CHECK(sample(prom, "zfs_puller_last_success_timestamp_seconds", "tank/a") >= now);
@@ -184,7 +179,7 @@ TEST_CASE("a first run that cannot reach the source is failing, not never") {
 TEST_CASE("a torn state file: reported, unknown until the next run rewrites it") {
     StatusWorld sw;
     REQUIRE(sw.pull_a().status == 0);
-    const std::string whole = read_text(sw.state);
+    const std::string whole = test_support::read_file(sw.state);
     std::ofstream(sw.state, std::ios::trunc) << whole.substr(0, whole.size() / 3);
     const RunResult st = sw.status({"--job", "a"});
     CHECK_MESSAGE(st.status == 2, show(st));
