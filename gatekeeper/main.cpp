@@ -64,12 +64,7 @@ int usage_error(const std::string& msg) {
 std::string rfc3339_now() {
     timespec ts{};
     clock_gettime(CLOCK_REALTIME, &ts);
-    std::tm tm{};
-    gmtime_r(&ts.tv_sec, &tm);
-    char buf[40];
-    const std::size_t n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::snprintf(buf + n, sizeof buf - n, ".%06ldZ", ts.tv_nsec / 1000);
-    return buf;
+    return ops::format_rfc3339_utc(ts.tv_sec, ts.tv_nsec / 1000);
 }
 
 RecordContext record_context(const std::string& identity) {

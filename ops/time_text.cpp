@@ -1,7 +1,9 @@
-// RFC 3339 with timegm (UTC, no time zone database) and short ages.
+// RFC 3339 with timegm and <chrono> (UTC, no time zone database) and short ages.
 #include "ops/time_text.hpp"
 
 #include <charconv>
+#include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <ctime>
 
@@ -70,12 +72,36 @@ std::optional<double> parse_rfc3339(std::string_view s) {
 }
 
 std::string format_rfc3339(double epoch_seconds) {
-    const std::time_t t = static_cast<std::time_t>(epoch_seconds); // whole seconds, after 1970
-    std::tm tm{};
-    ::gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
+    return format_rfc3339_utc(static_cast<std::int64_t>(epoch_seconds), -1);
+}
+
+// Civil date from the proleptic Gregorian calendar in <chrono>: gmtime_r would load the time
+// zone database (/etc/localtime: seven system calls on the gatekeeper's serve path) only to
+// ignore it. Years outside 1970..9999 (never a clock's, perhaps a foreign state file's) take
+// gmtime_r.
+std::string format_rfc3339_utc(std::int64_t seconds, long micros) {
+    using namespace std::chrono;
+    constexpr std::int64_t year_10000 = 253402300800;
+    char buf[64];
+    int n = 0;
+    if (seconds >= 0 && seconds < year_10000) {
+        const sys_seconds t{seconds * 1s};
+        const auto day = floor<days>(t);
+        const year_month_day date{day};
+        const hh_mm_ss time{t - day};
+        n = std::snprintf(
+            buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ld", int(date.year()),
+            unsigned(date.month()), unsigned(date.day()), static_cast<long>(time.hours().count()),
+            static_cast<long>(time.minutes().count()), static_cast<long>(time.seconds().count()));
+    } else {
+        const std::time_t t = static_cast<std::time_t>(seconds);
+        std::tm tm{};
+        ::gmtime_r(&t, &tm);
+        n = static_cast<int>(std::strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm));
+    }
+    if (micros >= 0 && micros < 1000000) n += std::snprintf(buf + n, 16, ".%06ld", micros);
+    buf[n] = 'Z';
+    return std::string(buf, static_cast<std::size_t>(n) + 1);
 }
 
 std::optional<double> parse_age(std::string_view text) {

@@ -2,6 +2,7 @@
 // ages such as "36h" (--warn, --since). Pure.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -14,6 +15,9 @@ std::optional<double> parse_rfc3339(std::string_view text);
 
 // "2026-12-04T05:12:00Z" (UTC, whole seconds).
 std::string format_rfc3339(double epoch_seconds);
+
+// "2026-12-04T05:12:00.123456Z" for micros 0..999999, "2026-12-04T05:12:00Z" for micros < 0.
+std::string format_rfc3339_utc(std::int64_t seconds, long micros);
 
 // Seconds of "90s", "30m", "36h", "7d", "2w" (a positive whole number and one unit).
 std::optional<double> parse_age(std::string_view text);

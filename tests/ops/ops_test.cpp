@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <ctime>
 #include <fcntl.h>
 #include <limits>
 #include <sys/stat.h>
@@ -147,4 +149,34 @@ TEST_CASE("RFC 3339 times and ages") {
     CHECK(human_age(3 * 3600 + 12 * 60) == "3h12m");
     CHECK(human_age(2 * 86400 + 4 * 3600 + 59) == "2d04h");
     CHECK(human_age(-5) == "0s");
+}
+
+namespace {
+std::string gmtime_text(std::int64_t t) {
+    const std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    ::gmtime_r(&tt, &tm);
+    char text[40];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
+}
+} // namespace
+
+TEST_CASE("audit timestamps without the time zone database agree with gmtime_r") {
+    CHECK(format_rfc3339_utc(1796361120, 42) == "2026-12-04T05:12:00.000042Z");
+    CHECK(format_rfc3339_utc(1796361120, 999999) == "2026-12-04T05:12:00.999999Z");
+    CHECK(format_rfc3339_utc(0, 0) == "1970-01-01T00:00:00.000000Z");
+    CHECK(format_rfc3339_utc(253402300799, -1) == "9999-12-31T23:59:59Z");
+    CHECK(format_rfc3339_utc(-1, -1) == "1969-12-31T23:59:59Z"); // outside: gmtime_r's answer
+    // 2000-02-29 (a century leap year), 2100-03-01 (2100 is none), and a sweep over every
+    // weekday, hour and month end from 1970 to 9999.
+    for (const std::int64_t t : {951782400LL, 951868799LL, 4107542400LL, 4107628800LL})
+        CHECK(format_rfc3339_utc(t, -1) == gmtime_text(t));
+    std::size_t compared = 0;
+    for (std::int64_t t = 0; t < 253402300800; t += 86400 * 7 + 3607, ++compared)
+        if (format_rfc3339_utc(t, -1) != gmtime_text(t)) {
+            CAPTURE(t);
+            REQUIRE(format_rfc3339_utc(t, -1) == gmtime_text(t));
+        }
+    CHECK(compared > 400000);
 }
