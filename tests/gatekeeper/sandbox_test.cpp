@@ -85,7 +85,10 @@ class Fixture {
 
     // read_limit: the test stops reading (and closes) after that many bytes, like a client that
     // hangs up mid-stream.
-    Run run(const std::string& command, std::size_t read_limit = SIZE_MAX) const {
+    // inherited_signals: start the gatekeeper the way a careless parent might, with signals
+    // ignored and blocked (both survive execve).
+    Run run(const std::string& command, std::size_t read_limit = SIZE_MAX,
+            bool inherited_signals = false) const {
         Run r;
         int out[2];
         REQUIRE(::pipe(out) == 0);
@@ -105,6 +108,14 @@ class Fixture {
                                   const_cast<char*>("--test-allow-own-policy"),
                                   nullptr};
             char* const envp[] = {const_cast<char*>(env_cmd.c_str()), nullptr};
+            if (inherited_signals) {
+                for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGUSR1, SIGALRM,
+                                SIGCHLD, SIGTSTP, SIGTTOU, SIGXFSZ, SIGRTMIN + 3})
+                    ::signal(sig, SIG_IGN);
+                sigset_t blocked;
+                sigfillset(&blocked);
+                ::sigprocmask(SIG_SETMASK, &blocked, nullptr);
+            }
             ::execve(ZG_GATEKEEPER, argv, envp);
             ::_exit(99);
         }
@@ -285,6 +296,24 @@ TEST_CASE("capability sets in the started programs are exactly the intended ones
             CHECK(zfs.at(set) == none);
         }
     }
+}
+
+TEST_CASE("signals ignored or blocked by whoever started the gatekeeper never reach zfs") {
+    Fixture f;
+    const Run plain = f.run("zfs get -H syncoid:sync 'tank/caps'");
+    const Run r = f.run("zfs get -H syncoid:sync 'tank/caps'", SIZE_MAX, true);
+    CHECK(plain.status == 0);
+    CHECK(r.status == 0);
+    const auto zfs = status_of(r.out, "zfs");
+    REQUIRE(zfs.count("SigIgn") == 1);
+    REQUIRE(zfs.count("SigBlk") == 1);
+    CHECK(zfs.at("SigIgn") == "0000000000000000");
+    CHECK(zfs.at("SigBlk") == "0000000000000000");
+    CHECK(status_of(plain.out, "zfs").at("SigIgn") == "0000000000000000");
+    // The supervisor reaped zfs itself (SIGCHLD ignored would have let the kernel do it) and
+    // recorded its exit.
+    REQUIRE(r.outcome.is_object());
+    CHECK(r.outcome["stages"][0].value("exit_code", -1) == 0);
 }
 
 TEST_CASE("the real pipeline tools run unchanged under the stream filter and fence") {

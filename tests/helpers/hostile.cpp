@@ -80,7 +80,7 @@ void print_status(const char* who) {
     if (n <= 0) return;
     buf[n] = '\0';
     for (char* line = std::strtok(buf, "\n"); line != nullptr; line = std::strtok(nullptr, "\n")) {
-        for (const char* key : {"Cap", "NoNewPrivs:", "Seccomp:"}) {
+        for (const char* key : {"Cap", "NoNewPrivs:", "Seccomp:", "SigBlk:", "SigIgn:"}) {
             if (std::strncmp(line, key, std::strlen(key)) == 0) {
                 say(who);
                 say(" ");
