@@ -50,6 +50,7 @@ CapabilityPlan plan_capabilities(bool running_as_root, Profile profile) {
     CapabilityPlan plan;
     plan.running_as_root = running_as_root;
     plan.keep = kept_capabilities(running_as_root, profile);
+    plan.kernel_caps = cap_max_bits();
     if (running_as_root) plan.with_setpcap = cap_set_of(plan.keep, true);
     plan.final = cap_set_of(plan.keep, false);
     return plan;
@@ -67,9 +68,10 @@ void drop_capabilities(const CapabilityPlan& plan) noexcept {
         set_proc(plan.final);
         return;
     }
-    // Bounding set first: it needs CAP_SETPCAP, which the final set_proc removes.
-    for (cap_value_t c = 0; c <= CAP_LAST_CAP; ++c)
-        if (CAP_IS_SUPPORTED(c) && !kept(plan.keep, c) && cap_drop_bound(c) != 0)
+    // Bounding set first: it needs CAP_SETPCAP, which the final set_proc removes. One
+    // PR_CAPBSET_DROP each, without asking first: every one below kernel_caps exists.
+    for (cap_value_t c = 0; c < plan.kernel_caps; ++c)
+        if (!kept(plan.keep, c) && ::prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0)
             child_fail(ChildExit::sandbox_failed, "zfs-gatekeeper: cannot drop the bounding set\n");
     set_proc(plan.with_setpcap);
     // uid 0 regains its bounding set at execve unless NOROOT is set; ambient caps are the only

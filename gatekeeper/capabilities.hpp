@@ -30,6 +30,9 @@ using CapSet = std::unique_ptr<_cap_struct, CapFree>;
 struct CapabilityPlan {
     bool running_as_root = false;
     std::span<const cap_value_t> keep;
+    // How many capabilities this kernel has (libcap asks it once at start): the bounding set
+    // is dropped for 0 .. kernel_caps-1, so a kernel newer than our headers loses its new ones.
+    cap_value_t kernel_caps = 0;
     CapSet with_setpcap; // E/P/I = keep, plus CAP_SETPCAP in E and P (root: the first capset)
     CapSet final;        // E/P/I = keep
 };
