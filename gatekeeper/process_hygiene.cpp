@@ -38,6 +38,28 @@ std::optional<std::uint64_t> ignored_signals() {
     return mask;
 }
 
+// The kernel's struct sigaction (x86-64 and the other 64-bit ABIs we build for).
+struct KernelSigaction {
+    void (*handler)(int);
+    unsigned long flags;
+    void (*restorer)();
+    std::uint64_t mask;
+};
+
+// SIG_DFL for `sig`. glibc refuses signal() and sigaction() for the two real-time signals it
+// reserves (32 and 33), yet a parent can leave them ignored and execve keeps that (a
+// dpkg-buildpackage run does), so those take the system call itself, and only when ignored: a
+// handler glibc installed for its own use is never touched.
+void reset_to_default(int sig) {
+    if (::signal(sig, SIG_DFL) != SIG_ERR) return;
+    KernelSigaction old{};
+    if (::syscall(SYS_rt_sigaction, sig, nullptr, &old, sizeof old.mask) != 0 ||
+        old.handler != SIG_IGN)
+        return;
+    const KernelSigaction dfl{SIG_DFL, 0, nullptr, 0};
+    ::syscall(SYS_rt_sigaction, sig, &dfl, nullptr, sizeof dfl.mask);
+}
+
 } // namespace
 
 void close_fds_from(int from) {
@@ -81,7 +103,7 @@ bool sanitize_process() {
     for (int sig = 1; sig < NSIG; ++sig) {
         if (sig == SIGKILL || sig == SIGSTOP) continue;
         if (ignored && (*ignored & (std::uint64_t{1} << (sig - 1))) == 0) continue;
-        ::signal(sig, SIG_DFL); // EINVAL for the RT signals glibc reserves is harmless
+        reset_to_default(sig);
     }
     ::umask(077);
     return true;

@@ -112,6 +112,15 @@ class Fixture {
                 for (int sig : {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM, SIGUSR1, SIGALRM,
                                 SIGCHLD, SIGTSTP, SIGTTOU, SIGXFSZ, SIGRTMIN + 3})
                     ::signal(sig, SIG_IGN);
+                // 32 and 33, which glibc reserves and will not set: the kernel call does.
+                struct {
+                    void (*handler)(int);
+                    unsigned long flags;
+                    void (*restorer)();
+                    std::uint64_t mask;
+                } ignore{SIG_IGN, 0, nullptr, 0};
+                for (int sig : {32, 33})
+                    ::syscall(SYS_rt_sigaction, sig, &ignore, nullptr, sizeof ignore.mask);
                 sigset_t blocked;
                 sigfillset(&blocked);
                 ::sigprocmask(SIG_SETMASK, &blocked, nullptr);
