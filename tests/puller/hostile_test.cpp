@@ -2,10 +2,8 @@
 // what a hostile source can and cannot make the backup host do. Each case runs the real program
 // in a child process and checks the local zfs argv, the remote commands and both sides' state.
 //
-// This suite has its own main(): started through the world's `ssh` / `zfs` symlinks, the binary
-// plays those programs; otherwise it runs the tests. (Its object file defines main and doctest's
-// implementation, so the linker never pulls test_main.o out of the static library.)
-#define DOCTEST_CONFIG_IMPLEMENT
+// main() is fake_world_main.cpp's: started through the world's `ssh` / `zfs` symlinks, the
+// binary plays those programs; otherwise it runs the tests.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -76,12 +74,6 @@ void two_snapshot_source(World& w) {
 }
 
 } // namespace
-
-int main(int argc, char** argv) {
-    if (const auto code = fake_world::dispatch(argc, argv)) return *code;
-    doctest::Context context(argc, argv);
-    return context.run();
-}
 
 TEST_CASE("the fakes: a first pull, then an incremental one, through the real program") {
     World w;

@@ -3,9 +3,8 @@
 // (zfs list and zfs send only: a restore changes nothing on the backup host), a full, raw and
 // resumed restore, the refusals, --dry-run, and the put-in-place text on stdout.
 //
-// Its own main(), as puller-hostile: started through the world's `ssh` / `zfs` symlinks, the
+// main() is fake_world_main.cpp's: started through the world's `ssh` / `zfs` symlinks, the
 // binary plays those programs; otherwise it runs the tests.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -99,12 +98,6 @@ bool only_reads(const World& w) {
 }
 
 } // namespace
-
-int main(int argc, char** argv) {
-    if (const auto code = fake_world::dispatch(argc, argv)) return *code;
-    doctest::Context context(argc, argv);
-    return context.run();
-}
 
 TEST_CASE("restore: the newest snapshot into the restore root, with the restore key") {
     World w;

@@ -3,9 +3,8 @@
 // exits 0; a failing source gives failing and exit 2; a job that never ran is "never"; a torn
 // state file is reported, counts as unknown, and the next run rewrites it.
 //
-// Its own main(), as puller-hostile: started through the world's `ssh` / `zfs` symlinks, the
+// main() is fake_world_main.cpp's: started through the world's `ssh` / `zfs` symlinks, the
 // binary plays those programs; otherwise it runs the tests.
-#define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
 #include <chrono>
@@ -80,12 +79,6 @@ double sample(const std::string& text, const std::string& name, const std::strin
 }
 
 } // namespace
-
-int main(int argc, char** argv) {
-    if (const auto code = fake_world::dispatch(argc, argv)) return *code;
-    doctest::Context context(argc, argv);
-    return context.run();
-}
 
 TEST_CASE("a pull writes the state and the textfile; status says ok for it and exits 0") {
     StatusWorld sw;
