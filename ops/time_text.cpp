@@ -82,6 +82,7 @@ std::string format_rfc3339(double epoch_seconds) {
 std::string format_rfc3339_utc(std::int64_t seconds, long micros) {
     using namespace std::chrono;
     constexpr std::int64_t year_10000 = 253402300800;
+    constexpr std::size_t fraction_and_z = 9; // ".123456Z" and the terminating NUL
     char buf[64];
     int n = 0;
     if (seconds >= 0 && seconds < year_10000) {
@@ -97,9 +98,11 @@ std::string format_rfc3339_utc(std::int64_t seconds, long micros) {
         const std::time_t t = static_cast<std::time_t>(seconds);
         std::tm tm{};
         ::gmtime_r(&t, &tm);
-        n = static_cast<int>(std::strftime(buf, 40, "%Y-%m-%dT%H:%M:%S", &tm));
+        n = static_cast<int>(
+            std::strftime(buf, sizeof buf - fraction_and_z, "%Y-%m-%dT%H:%M:%S", &tm));
     }
-    if (micros >= 0 && micros < 1000000) n += std::snprintf(buf + n, 16, ".%06ld", micros);
+    if (micros >= 0 && micros < 1000000)
+        n += std::snprintf(buf + n, fraction_and_z, ".%06ld", micros);
     buf[n] = 'Z';
     return std::string(buf, static_cast<std::size_t>(n) + 1);
 }
