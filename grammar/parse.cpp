@@ -33,11 +33,37 @@ template <> inline constexpr auto error_message<r::bookmark_word> = "expected a 
 template <> inline constexpr auto error_message<r::tool_word> = "unknown tool";
 template <> inline constexpr auto error_message<r::pool_word> = "expected a pool name";
 
-struct error_table {
-    template <typename Rule> static constexpr auto message = error_message<Rule>;
+// Thrown where the grammar commits (a must<> point) and the input does not continue as it
+// must. PEGTL's own pegtl::parse_error would do, but building it formats the position with an
+// std::ostringstream, and that alone links libstdc++'s locale and iostream machinery into the
+// gatekeeper, whose static set-up and relocations every session pays (bench/run-overhead).
+struct grammar_rejection {
+    std::string message;
+    std::size_t byte;
 };
-template <typename Rule>
-using control = pegtl::must_if<error_table, pegtl::normal, false>::control<Rule>;
+
+// pegtl::must_if<error_table, pegtl::normal, false>, raising grammar_rejection: a rule with a
+// message raises at failure; a must<> rule without one raises with PEGTL's own wording.
+template <typename Rule> struct control : pegtl::normal<Rule> {
+    template <typename ParseInput, typename... States>
+    static void failure(const ParseInput& in, States&&... st) {
+        if constexpr (error_message<Rule> != nullptr) {
+            raise(in, st...);
+        } else {
+            pegtl::normal<Rule>::failure(in, st...);
+        }
+    }
+
+    template <typename ParseInput, typename... States>
+    [[noreturn]] static void raise(const ParseInput& in, States&&... /*unused*/) {
+        if constexpr (error_message<Rule> != nullptr) {
+            throw grammar_rejection{error_message<Rule>, in.byte()};
+        } else {
+            throw grammar_rejection{"parse error matching " + std::string(pegtl::demangle<Rule>()),
+                                    in.byte()};
+        }
+    }
+};
 
 // --- which rules become parse-tree nodes -------------------------------------------------------
 template <typename Rule>
@@ -404,10 +430,9 @@ ParseResult parse_command(std::string_view command) {
             return result;
         }
         result.invocation = build(*root);
-    } catch (const pegtl::parse_error& e) {
-        const auto pos = e.positions().empty() ? 0 : e.positions().front().byte;
-        result.error = {ParseError::Stage::grammar, std::string(e.message()),
-                        original_offset(lexed.tokens, encoded, pos, command.size())};
+    } catch (const grammar_rejection& e) {
+        result.error = {ParseError::Stage::grammar, e.message,
+                        original_offset(lexed.tokens, encoded, e.byte, command.size())};
     } catch (const build_error& e) {
         result.error = {ParseError::Stage::grammar, e.message, 0};
     } catch (const std::exception& e) {
